@@ -70,3 +70,17 @@ type Publisher interface {
 type Notifier interface {
 	Notify(ctx context.Context, findings []finding.Finding) error
 }
+
+// PartialError is returned by a Publisher or Notifier that delivered some
+// findings but not others; Failed lists the finding ids not delivered, so
+// the caller retries only those.
+type PartialError struct {
+	Failed []string
+	Err    error
+}
+
+func (e *PartialError) Error() string {
+	return e.Err.Error()
+}
+
+func (e *PartialError) Unwrap() error { return e.Err }
