@@ -1,0 +1,64 @@
+package input
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/tidewatch/tidewatch/shared/flowlog"
+)
+
+// flowChunk bounds how many flow records one stream holds at a time.
+const flowChunk = 1024
+
+// flowStream reads an S3-style flow log file in chunks of records.
+type flowStream struct {
+	name string
+	sc   *flowlog.Scanner
+	recs []flowlog.Record
+	bad  []badLine
+	t    time.Time
+}
+
+type badLine struct {
+	line int
+	err  error
+}
+
+func newFlowStream(name string, r io.Reader, f *flowlog.Format) *flowStream {
+	return &flowStream{name: name, sc: flowlog.NewScanner(r, f), recs: make([]flowlog.Record, 0, flowChunk)}
+}
+
+func (s *flowStream) advance() bool {
+	s.recs, s.bad = s.recs[:0], s.bad[:0]
+	for len(s.recs) < flowChunk && s.sc.Scan() {
+		if rec := s.sc.Record(); rec != nil {
+			s.recs = append(s.recs, *rec)
+			continue
+		}
+		s.bad = append(s.bad, badLine{line: s.sc.Line(), err: s.sc.LineErr()})
+	}
+	if err := s.sc.Err(); err != nil {
+		s.bad = append(s.bad, badLine{line: s.sc.Line(), err: fmt.Errorf("read: %w", err)})
+	}
+	if len(s.recs) == 0 && len(s.bad) == 0 {
+		return false
+	}
+	s.t = time.Time{}
+	if len(s.recs) > 0 {
+		s.t = time.Unix(s.recs[0].Start, 0)
+	}
+	return true
+}
+
+func (s *flowStream) time() time.Time { return s.t }
+func (s *flowStream) order() string   { return s.name }
+
+func (s *flowStream) apply(h Handler) {
+	for _, b := range s.bad {
+		h.Skip("bad flow record", fmt.Sprintf("%s:%d", s.name, b.line), b.err)
+	}
+	for i := range s.recs {
+		h.Flow(&s.recs[i], s.name)
+	}
+}

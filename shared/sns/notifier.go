@@ -1,0 +1,161 @@
+package sns
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/tidewatch/tidewatch/shared/finding"
+	"github.com/tidewatch/tidewatch/shared/pipeline"
+)
+
+// API is the part of the SNS client that Notifier uses; *sns.Client
+// satisfies it.
+type API interface {
+	Publish(ctx context.Context, in *sns.PublishInput, optFns ...func(*sns.Options)) (*sns.PublishOutput, error)
+}
+
+var _ pipeline.Notifier = (*Notifier)(nil)
+
+// Notifier publishes one message per finding to an SNS topic. It is safe
+// for concurrent use.
+type Notifier struct {
+	api         API
+	topic       string
+	region      string
+	maxAttempts int
+	baseDelay   time.Duration
+	maxDelay    time.Duration
+}
+
+// Option tunes a Notifier.
+type Option func(*Notifier)
+
+// WithRetry bounds the Notifier's own retries of throttled or failed
+// publishes: at most attempts tries per finding, sleeping a random
+// duration up to base·2ⁿ, capped at max. Defaults: 5 attempts, 100 ms, 3 s.
+func WithRetry(attempts int, base, max time.Duration) Option {
+	return func(n *Notifier) {
+		if attempts > 0 {
+			n.maxAttempts = attempts
+		}
+		if base > 0 {
+			n.baseDelay = base
+		}
+		if max > 0 {
+			n.maxDelay = max
+		}
+	}
+}
+
+// New returns a Notifier publishing to topicARN. region is the Security
+// Hub region the console links point to when a finding names none.
+func New(api API, topicARN, region string, opts ...Option) *Notifier {
+	n := &Notifier{api: api, topic: topicARN, region: region, maxAttempts: 5, baseDelay: 100 * time.Millisecond, maxDelay: 3 * time.Second}
+	for _, o := range opts {
+		o(n)
+	}
+	return n
+}
+
+// Notify implements pipeline.Notifier: one Publish per finding, in order,
+// each retried with backoff while SNS throttles or fails. When some
+// findings could not be sent, the error is a *pipeline.PartialError naming
+// them; the others were sent.
+func (n *Notifier) Notify(ctx context.Context, findings []finding.Finding) error {
+	var failed, reasons []string
+	for i := range findings {
+		f := &findings[i]
+		if err := n.publish(ctx, f); err != nil {
+			failed = append(failed, f.ID)
+			reasons = append(reasons, err.Error())
+			if ctx.Err() != nil {
+				for _, rest := range findings[i+1:] {
+					failed = append(failed, rest.ID)
+				}
+				break
+			}
+		}
+	}
+	if len(failed) == 0 {
+		return nil
+	}
+	return &pipeline.PartialError{
+		Failed: failed,
+		Err:    fmt.Errorf("sns: %d of %d notifications not sent (%s): %s", len(failed), len(findings), strings.Join(failed, ", "), strings.Join(reasons, "; ")),
+	}
+}
+
+func (n *Notifier) publish(ctx context.Context, f *finding.Finding) error {
+	subject, message, err := Build(f, n.region)
+	if err != nil {
+		return err
+	}
+	in := &sns.PublishInput{
+		TopicArn:         aws.String(n.topic),
+		Subject:          aws.String(subject),
+		Message:          aws.String(message),
+		MessageStructure: aws.String("json"),
+	}
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			if err := n.sleep(ctx, attempt); err != nil {
+				return fmt.Errorf("sns: publish %s: %w", f.ID, err)
+			}
+		}
+		_, err := n.api.Publish(ctx, in)
+		if err == nil {
+			return nil
+		}
+		if !retryable(err) || attempt+1 >= n.maxAttempts {
+			return fmt.Errorf("sns: publish %s (after %d attempts): %w", f.ID, attempt+1, err)
+		}
+	}
+}
+
+func (n *Notifier) sleep(ctx context.Context, attempt int) error {
+	ceil := n.baseDelay << min(attempt, 20)
+	if ceil <= 0 || ceil > n.maxDelay {
+		ceil = n.maxDelay
+	}
+	t := time.NewTimer(time.Duration(rand.Int64N(int64(ceil) + 1)))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// retryable reports throttling and server-side failures.
+func retryable(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		switch api.ErrorCode() {
+		case "Throttled", "Throttling", "ThrottlingException", "ThrottledException", "KMSThrottlingException",
+			"InternalError", "InternalErrorException", "InternalFailure", "ServiceUnavailable":
+			return true
+		}
+		if api.ErrorFault() == smithy.FaultServer {
+			return true
+		}
+	}
+	var resp *smithyhttp.ResponseError
+	if errors.As(err, &resp) {
+		code := resp.HTTPStatusCode()
+		return code == 429 || code >= 500
+	}
+	return !errors.As(err, &api)
+}
