@@ -17,7 +17,11 @@ FUNCTIONS := flowlogs audit metrics
 TIDEWATCH := bin/tidewatch
 OUT       := out
 
-.PHONY: build tidewatch demo test unit bench fuzz events vet clean
+# synth, diff and deploy package the Lambda binaries.
+INFRA_BUILD_DEPS := build
+include infra/infra.mk
+
+.PHONY: build tidewatch demo test unit bench fuzz events vet clean npm-stamp
 
 ## tidewatch: the local command (replay, report, simulate, ...)
 tidewatch:
@@ -34,18 +38,19 @@ build:
 ## demo: replay every sample event through the pipeline with the embedded store
 demo: tidewatch
 	@mkdir -p $(OUT)
-	$(TIDEWATCH) replay --config events/tidewatch.yaml --out $(OUT)/findings.jsonl events/
-	@echo
-	$(TIDEWATCH) report $(OUT)/findings.jsonl --html $(OUT)/report.html
+	$(TIDEWATCH) replay --config events/tidewatch.yaml --out $(OUT)/findings.jsonl events/flowlogs events/audit events/metrics
+	@echo "findings (ASFF, one per line): $(OUT)/findings.jsonl"
 
 ## vet: static checks
-vet:
+vet: npm-stamp
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
 
-## test: every test, with DynamoDB Local and moto started on loopback
+## test: every test, with DynamoDB Local and moto started on loopback, then
+## the CDK template through cfn-lint
 test: vet build tidewatch
 	test/run.sh $(GO) test -count=1 -timeout 20m ./...
+	$(MAKE) --no-print-directory cfn-lint
 
 ## unit: the tests that need no server
 unit:
@@ -68,7 +73,11 @@ fuzz:
 events: tidewatch
 	$(TIDEWATCH) simulate --out events
 
+# node_modules (the pinned CDK CLI) must exist before `go vet ./...` so its
+# go.mod keeps the Go tool out of it.
+npm-stamp: $(INFRA_NPM_STAMP)
+
 clean:
 	rm -rf bin build $(OUT) cdk.out
 
--include infra/infra.mk
+

@@ -7,8 +7,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tidewatch/tidewatch/shared/detect"
 	"github.com/tidewatch/tidewatch/shared/finding"
+	"github.com/tidewatch/tidewatch/shared/flowlog"
+	"github.com/tidewatch/tidewatch/shared/rules"
 	"github.com/tidewatch/tidewatch/shared/signal"
+	"github.com/tidewatch/tidewatch/shared/window"
+	"github.com/tidewatch/tidewatch/shared/workload"
 )
 
 // Options wires a Pipeline. Store and Publisher are required.
@@ -31,6 +36,16 @@ type Options struct {
 	// LearnOnly learns identities and baselines but reports nothing
 	// (backfill).
 	LearnOnly bool
+	// FlowFormat is the format of flow records in CloudWatch Logs
+	// messages (they carry no header); zero means the default format.
+	FlowFormat flowlog.Format
+	// Rules tunes the audit-log rules.
+	Rules rules.Config
+	// Detect tunes the network detectors; zero means detect.DefaultConfig.
+	Detect *detect.Config
+	// DefaultCluster names the EKS cluster of audit events whose log group
+	// names none (files); "unknown" when empty.
+	DefaultCluster string
 }
 
 // Pipeline runs batches of records through every step. It is not safe for
@@ -46,6 +61,21 @@ type Pipeline struct {
 	minNotify  signal.Severity
 	learnOnly  bool
 	findingTTL time.Duration
+
+	parser         *flowlog.Parser
+	rec            flowlog.Record
+	engine         *rules.Engine
+	detectCfg      detect.Config
+	defaultCluster string
+	ids            *identities
+	agg            window.Aggregator
+	rep            Report
+	flows          []flowEntry
+	audit          []auditEntry
+	ecsIDs         map[ecsKey]string
+	vpcIDs         map[vpcKey]string
+	accounts       map[string]string
+	touched        map[string]bool
 }
 
 // New returns a pipeline over the given adapters.
@@ -68,6 +98,23 @@ func New(o Options) (*Pipeline, error) {
 		// Security Hub keeps findings 90 days after their last update.
 		findingTTL: 90 * 24 * time.Hour,
 	}
+	p.parser = flowlog.NewParser(o.FlowFormat)
+	p.ids = newIdentities()
+	p.engine = rules.NewEngine(o.Rules, func(cluster, ns, pod string) (string, bool) {
+		return p.ids.podWorkload(cluster, ns, pod)
+	})
+	p.detectCfg = detect.DefaultConfig()
+	if o.Detect != nil {
+		p.detectCfg = *o.Detect
+	}
+	p.defaultCluster = o.DefaultCluster
+	if p.defaultCluster == "" {
+		p.defaultCluster = workload.UnknownCluster
+	}
+	p.ecsIDs = map[ecsKey]string{}
+	p.vpcIDs = map[vpcKey]string{}
+	p.accounts = map[string]string{}
+	p.touched = map[string]bool{}
 	if o.MinNotify != nil {
 		p.minNotify = *o.MinNotify
 	}
@@ -212,3 +259,7 @@ func counts(m map[string]int) string {
 	}
 	return b.String()
 }
+
+// EventTime returns the latest event time the pipeline has seen: the
+// clock of a replay.
+func (p *Pipeline) EventTime() time.Time { return p.now() }

@@ -1,0 +1,30 @@
+// Command flowlogs is the tidewatch Lambda function subscribed to the
+// VPC Flow Logs log groups.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/tidewatch/tidewatch/shared/lambdaapp"
+	"github.com/tidewatch/tidewatch/shared/pipeline"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "flowlogs:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	h, err := lambdaapp.New(context.Background(), pipeline.KindFlow, os.LookupEnv)
+	if err != nil {
+		return err
+	}
+	lambda.Start(h.Handle)
+	return nil
+}

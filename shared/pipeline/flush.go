@@ -1,0 +1,406 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/tidewatch/tidewatch/shared/baseline"
+	"github.com/tidewatch/tidewatch/shared/detect"
+	"github.com/tidewatch/tidewatch/shared/flowlog"
+	"github.com/tidewatch/tidewatch/shared/k8saudit"
+	"github.com/tidewatch/tidewatch/shared/rules"
+	"github.com/tidewatch/tidewatch/shared/signal"
+	"github.com/tidewatch/tidewatch/shared/window"
+	"github.com/tidewatch/tidewatch/shared/workload"
+)
+
+type flowEntry struct {
+	rec     flowlog.Record
+	account string
+}
+
+type auditEntry struct {
+	ev      k8saudit.Event
+	cluster string
+	account string
+}
+
+type ownerRef = workload.Owner
+
+// workloadStateTTL drops the state of a workload silent this long.
+const workloadStateTTL = 60 * 24 * time.Hour
+
+// podOwners learns the workload of a pod.
+func (p *Pipeline) podOwners(cluster, ns, pod string, owners []workload.Owner, labels map[string]string, t time.Time) {
+	if cluster == "" {
+		cluster = p.defaultCluster
+	}
+	w := workload.ForPod(cluster, ns, pod, owners, labels)
+	if prev, ok := p.ids.podWorkload(cluster, ns, pod); ok && prev == w {
+		return
+	}
+	p.ids.learnPod(cluster, ns, pod, w, t)
+}
+
+// Flush processes everything added since the last Flush and returns what
+// it did. On error the batch should be retried as a whole.
+func (p *Pipeline) Flush(ctx context.Context) (Report, error) {
+	rep := p.rep
+	p.rep = Report{}
+	defer func() {
+		p.flows = p.flows[:0]
+		p.audit = p.audit[:0]
+	}()
+	var sigs []signal.Signal
+	auditSigs, err := p.flushAudit(ctx)
+	if err != nil {
+		return rep, err
+	}
+	sigs = append(sigs, auditSigs...)
+	if err := p.ids.save(ctx, p.store, p.now()); err != nil {
+		return rep, err
+	}
+	flowSigs, err := p.flushFlows(ctx, false)
+	if err != nil {
+		return rep, err
+	}
+	sigs = append(sigs, flowSigs...)
+	rep.Signals += len(sigs)
+	if p.learnOnly {
+		return rep, nil
+	}
+	if err := p.report(ctx, sigs, &rep); err != nil {
+		return rep, err
+	}
+	return rep, nil
+}
+
+// Finish flushes, then closes every open window of every workload this
+// pipeline has seen, as at the end of a replay.
+func (p *Pipeline) Finish(ctx context.Context) (Report, error) {
+	rep, err := p.Flush(ctx)
+	if err != nil {
+		return rep, err
+	}
+	sigs, err := p.flushFlows(ctx, true)
+	if err != nil {
+		return rep, err
+	}
+	rep.Signals += len(sigs)
+	if !p.learnOnly {
+		err = p.report(ctx, sigs, &rep)
+	}
+	return rep, err
+}
+
+// flushAudit learns identities from the batch's audit events and runs the
+// rules, cluster by cluster, with each cluster's learned state.
+func (p *Pipeline) flushAudit(ctx context.Context) ([]signal.Signal, error) {
+	if len(p.audit) == 0 {
+		return nil, nil
+	}
+	byCluster := map[string][]k8saudit.Event{}
+	var clusters []string
+	var execPods []Key
+	for i := range p.audit {
+		a := &p.audit[i]
+		ev := &a.ev
+		if ns, pod, ips, ok := ev.PodIPs(); ok {
+			for _, ip := range ips {
+				p.ids.learnIP(ip, a.cluster, ns, pod, ev.Time())
+			}
+		}
+		if obj, ok := ev.Workload(); ok && obj.Kind == workload.KindPod && obj.Name != "" {
+			p.podOwners(a.cluster, obj.Namespace, obj.Name, obj.OwnerReferences, obj.Labels, ev.Time())
+		}
+		if ex, ok := ev.Exec(); ok {
+			execPods = append(execPods, podKey(a.cluster, ex.Namespace, ex.Pod))
+		}
+		if _, seen := byCluster[a.cluster]; !seen {
+			clusters = append(clusters, a.cluster)
+		}
+		byCluster[a.cluster] = append(byCluster[a.cluster], *ev)
+	}
+	if err := p.ids.fetchPods(ctx, p.store, execPods); err != nil {
+		return nil, err
+	}
+	sort.Strings(clusters)
+	keys := make([]Key, len(clusters))
+	for i, c := range clusters {
+		keys[i] = rulesKey(c)
+	}
+	out := map[string][]signal.Signal{}
+	err := p.store.UpdateMany(ctx, keys, func(k Key, old []byte) ([]byte, time.Time, error) {
+		cluster := k.PK[len("rules#"):]
+		st := rules.NewState()
+		if old != nil {
+			if err := json.Unmarshal(old, st); err != nil {
+				return nil, time.Time{}, fmt.Errorf("decode rules state of %s: %w", cluster, err)
+			}
+		}
+		out[cluster] = p.engine.EvaluateAll(byCluster[cluster], cluster, st)
+		data, err := json.Marshal(st)
+		return data, time.Time{}, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("rules state: %w", err)
+	}
+	var sigs []signal.Signal
+	for _, c := range clusters {
+		for _, s := range out[c] {
+			if s.Account == "" {
+				s.Account = p.accountOf(c)
+			}
+			sigs = append(sigs, s)
+		}
+	}
+	return sigs, nil
+}
+
+func (p *Pipeline) accountOf(cluster string) string {
+	for i := range p.audit {
+		if p.audit[i].cluster == cluster && p.audit[i].account != "" {
+			return p.audit[i].account
+		}
+	}
+	return ""
+}
+
+// side is one end of a flow that belongs to a workload of ours.
+type side struct {
+	local, peer         netip.Addr
+	localPort, peerPort int32
+	dir                 window.Direction
+}
+
+// sides returns the ends of r that are ours: by flow-direction where the
+// format has it, else the internal end of an internal/external pair, else
+// both ends of an internal pair.
+func sides(r *flowlog.Record, buf *[2]side) []side {
+	src, dst := r.Src(), r.Dst()
+	out := side{local: src, peer: dst, localPort: r.SrcPort, peerPort: r.DstPort, dir: window.Out}
+	in := side{local: dst, peer: src, localPort: r.DstPort, peerPort: r.SrcPort, dir: window.In}
+	switch {
+	case r.FlowDirection == flowlog.DirectionEgress:
+		buf[0] = out
+		return buf[:1]
+	case r.FlowDirection == flowlog.DirectionIngress:
+		buf[0] = in
+		return buf[:1]
+	}
+	si, di := isInternal(src), isInternal(dst)
+	switch {
+	case si && !di:
+		buf[0] = out
+		return buf[:1]
+	case di && !si:
+		buf[0] = in
+		return buf[:1]
+	case si && di:
+		buf[0], buf[1] = out, in
+		return buf[:2]
+	}
+	buf[0] = out
+	return buf[:1]
+}
+
+type ecsKey struct{ cluster, service, family string }
+type vpcKey struct {
+	eni  string
+	addr netip.Addr
+}
+
+// workloadOf names the workload of one side of r.
+func (p *Pipeline) workloadOf(r *flowlog.Record, s *side) string {
+	if t := r.ECSTaskID; t != "" && t != "-" {
+		k := ecsKey{cluster: r.ECSClusterName}
+		if r.ECSServiceName != "" && r.ECSServiceName != "-" {
+			k.service = r.ECSServiceName
+		} else {
+			k.family = taskFamily(r.ECSTaskDefinitionARN)
+		}
+		if w, ok := p.ecsIDs[k]; ok {
+			return w
+		}
+		var w string
+		if k.service != "" {
+			w = workload.ECSService(k.cluster, k.service)
+		} else {
+			w = workload.ECSTask(k.cluster, k.family)
+		}
+		p.ecsIDs[k] = w
+		return w
+	}
+	if res, ok := p.ids.lookup(s.local); ok && res.workload != "" {
+		return res.workload
+	}
+	k := vpcKey{eni: r.InterfaceID, addr: s.local}
+	if w, ok := p.vpcIDs[k]; ok {
+		return w
+	}
+	w := workload.VPC(r.InterfaceID, s.local)
+	p.vpcIDs[k] = w
+	return w
+}
+
+// taskFamily extracts the family of an ECS task definition ARN
+// (arn:aws:ecs:<region>:<account>:task-definition/<family>:<revision>).
+func taskFamily(arn string) string {
+	_, rest, ok := strings.Cut(arn, "task-definition/")
+	if !ok {
+		return "unknown"
+	}
+	fam, _, _ := strings.Cut(rest, ":")
+	return fam
+}
+
+// flushFlows resolves the buffered flow records to workloads, aggregates
+// them per workload and minute, merges the minutes into each workload's
+// open windows and evaluates the windows that closed. With all, every open
+// window of every workload seen closes (end of a replay).
+func (p *Pipeline) flushFlows(ctx context.Context, all bool) ([]signal.Signal, error) {
+	if len(p.flows) > 0 {
+		var buf [2]side
+		addrs := make([]netip.Addr, 0, 64)
+		seen := map[netip.Addr]bool{}
+		for i := range p.flows {
+			for _, s := range sides(&p.flows[i].rec, &buf) {
+				if !seen[s.local] {
+					seen[s.local] = true
+					addrs = append(addrs, s.local)
+				}
+			}
+		}
+		if err := p.ids.fetch(ctx, p.store, addrs, p.now()); err != nil {
+			return nil, err
+		}
+		for i := range p.flows {
+			r := &p.flows[i].rec
+			for _, s := range sides(r, &buf) {
+				w := p.workloadOf(r, &s)
+				if _, ok := p.accounts[w]; !ok {
+					p.accounts[w] = r.AccountID
+				}
+				p.agg.Add(window.Flow{
+					Workload: w, Time: time.Unix(r.Start, 0).UTC(), Direction: s.dir,
+					Peer: s.peer, PeerPort: int(s.peerPort), LocalPort: int(s.localPort), Protocol: int(r.Protocol),
+					Bytes: r.Bytes, Packets: r.Packets, Accepted: r.Action == flowlog.ActionAccept,
+					SYNOnly: r.SYNOnly(), PeerExternal: !isInternal(s.peer),
+				})
+			}
+		}
+	}
+	partials := map[string][]window.Partial{}
+	for _, pt := range p.agg.Partials() {
+		partials[pt.Workload] = append(partials[pt.Workload], pt)
+		p.touched[pt.Workload] = true
+	}
+	var names []string
+	if all {
+		for w := range p.touched {
+			names = append(names, w)
+		}
+	} else {
+		for w := range partials {
+			names = append(names, w)
+		}
+	}
+	if len(names) == 0 {
+		return nil, nil
+	}
+	sort.Strings(names)
+	keys := make([]Key, len(names))
+	for i, w := range names {
+		keys[i] = windowKey(w)
+	}
+	watermark := p.eventClock
+	out := map[string][]signal.Signal{}
+	now := p.now()
+	err := p.store.UpdateMany(ctx, keys, func(k Key, old []byte) ([]byte, time.Time, error) {
+		w := k.PK[len("win#"):]
+		open, model, err := decodeWorkloadState(w, old, p.detectCfg.Lateness)
+		if err != nil {
+			return nil, time.Time{}, err
+		}
+		for _, pt := range partials[w] {
+			if err := open.Merge(pt); err != nil {
+				return nil, time.Time{}, fmt.Errorf("merge window of %s: %w", w, err)
+			}
+		}
+		var wins []window.Window
+		if all {
+			wins = open.CloseAll()
+		} else {
+			wins = open.Close(watermark)
+		}
+		if len(wins) == 0 && len(partials[w]) == 0 {
+			return nil, time.Time{}, ErrUnchanged
+		}
+		out[w] = detect.Evaluate(w, wins, model, p.detectCfg)
+		data, err := encodeWorkloadState(&open, model)
+		return data, now.Add(workloadStateTTL), err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("workload windows: %w", err)
+	}
+	var sigs []signal.Signal
+	for _, w := range names {
+		for _, s := range out[w] {
+			if s.Account == "" {
+				s.Account = p.accounts[w]
+			}
+			sigs = append(sigs, s)
+		}
+	}
+	return sigs, nil
+}
+
+// The state of a workload is one item: its open minutes and its baseline,
+// written together so that a window is learned exactly when it leaves the
+// open set.
+const stateVersion = 1
+
+func decodeWorkloadState(w string, data []byte, lateness time.Duration) (window.Open, *baseline.Model, error) {
+	open := window.Open{Workload: w, Lateness: lateness}
+	if data == nil {
+		return open, baseline.New(w), nil
+	}
+	if len(data) < 5 || data[0] != stateVersion {
+		return open, nil, fmt.Errorf("state of %s: unknown encoding", w)
+	}
+	n := binary.BigEndian.Uint32(data[1:5])
+	if int(n) > len(data)-5 {
+		return open, nil, fmt.Errorf("state of %s: truncated", w)
+	}
+	if err := open.UnmarshalBinary(data[5 : 5+n]); err != nil {
+		return open, nil, fmt.Errorf("state of %s: open windows: %w", w, err)
+	}
+	open.Lateness = lateness
+	model, err := baseline.Unmarshal(data[5+n:])
+	if err != nil {
+		return open, nil, fmt.Errorf("state of %s: baseline: %w", w, err)
+	}
+	return open, model, nil
+}
+
+func encodeWorkloadState(open *window.Open, model *baseline.Model) ([]byte, error) {
+	o, err := open.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	m, err := model.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 5, 5+len(o)+len(m))
+	out[0] = stateVersion
+	binary.BigEndian.PutUint32(out[1:5], uint32(len(o)))
+	out = append(out, o...)
+	return append(out, m...), nil
+}
