@@ -19,12 +19,9 @@ import (
 	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/tidewatch/tidewatch/shared/config"
-	"github.com/tidewatch/tidewatch/shared/cwlogs"
 	"github.com/tidewatch/tidewatch/shared/finding"
 	"github.com/tidewatch/tidewatch/shared/flowlog"
 	"github.com/tidewatch/tidewatch/shared/input"
-	"github.com/tidewatch/tidewatch/shared/insights"
-	"github.com/tidewatch/tidewatch/shared/k8saudit"
 	"github.com/tidewatch/tidewatch/shared/pipeline"
 	"github.com/tidewatch/tidewatch/shared/securityhub"
 	"github.com/tidewatch/tidewatch/shared/sns"
@@ -107,16 +104,11 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		f := opts.FlowFormat
 		format = &f
 	}
-	h := &replayHandler{ctx: ctx, p: p}
-	if err := input.Read(fs.Args(), input.Options{FlowFormat: format}, h); err != nil {
+	feed := &input.Feed{Ctx: ctx, Pipeline: p, FlushEvery: flushEvery}
+	if err := input.Read(fs.Args(), input.Options{FlowFormat: format}, feed); err != nil {
 		return err
 	}
-	if h.err != nil {
-		return h.err
-	}
-	rep, err := p.Finish(ctx)
-	h.total.Add(rep)
-	if err != nil {
+	if err := feed.Finish(); err != nil {
 		return fmt.Errorf("replay: %w", err)
 	}
 
@@ -136,7 +128,7 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if *out != "" && !*quiet {
 		printTable(stdout, findings)
 	}
-	printSummary(stderr, &h.total, p.StoreStats(), len(findings))
+	printSummary(stderr, &feed.Total, p.StoreStats(), len(findings))
 	return nil
 }
 
@@ -146,47 +138,6 @@ func regionOr(c aws.Config) string {
 	}
 	return c.Region
 }
-
-// replayHandler feeds input into the pipeline and flushes it regularly so
-// memory stays flat however large the input.
-type replayHandler struct {
-	ctx   context.Context
-	p     *pipeline.Pipeline
-	total pipeline.Report
-	err   error
-}
-
-func (h *replayHandler) maybeFlush() {
-	if h.err != nil || h.p.Pending() < flushEvery {
-		return
-	}
-	rep, err := h.p.Flush(h.ctx)
-	h.total.Add(rep)
-	if err != nil {
-		h.err = fmt.Errorf("replay: %w", err)
-	}
-}
-
-func (h *replayHandler) Batch(b *cwlogs.Batch, where string) {
-	h.p.AddBatch(b, pipeline.KindUnknown, where+" ("+b.LogGroup+"/"+b.LogStream+")")
-	h.maybeFlush()
-}
-
-func (h *replayHandler) Flow(r *flowlog.Record, where string) {
-	h.p.AddFlow(r, &pipeline.Source{Where: where, Account: r.AccountID})
-	h.maybeFlush()
-}
-
-func (h *replayHandler) Audit(ev *k8saudit.Event, where string) {
-	h.p.AddAudit(ev, &pipeline.Source{Where: where})
-	h.maybeFlush()
-}
-
-func (h *replayHandler) Insights(ev *insights.Event, where string) {
-	h.p.AddInsights(ev, &pipeline.Source{Where: where})
-}
-
-func (h *replayHandler) Skip(reason, where string, err error) { h.p.Skip(reason, where, err) }
 
 // collector keeps the latest version of every finding.
 type collector struct {
