@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/netip"
 	"sort"
@@ -50,63 +51,85 @@ func (p *Pipeline) podOwners(cluster, ns, pod string, owners []workload.Owner, l
 
 // Flush processes everything added since the last Flush and returns what
 // it did. On error the batch should be retried as a whole.
+//
+// Order matters for retries: detectors first run on a read of the state,
+// the findings are reported, and only then is the learned state written.
+// A batch that fails before the end leaves the state as it was, so its
+// retry finds the same signals again (findings remember the evidence they
+// folded, and notifications are marked, so nothing is counted or sent
+// twice).
 func (p *Pipeline) Flush(ctx context.Context) (Report, error) {
+	return p.flush(ctx, false)
+}
+
+// Finish flushes, then closes every open window of every workload this
+// pipeline has seen, as at the end of a replay.
+func (p *Pipeline) Finish(ctx context.Context) (Report, error) {
+	rep, err := p.flush(ctx, false)
+	if err != nil {
+		return rep, err
+	}
+	last, err := p.flush(ctx, true)
+	rep.Add(last)
+	return rep, err
+}
+
+func (p *Pipeline) flush(ctx context.Context, closeAll bool) (Report, error) {
 	rep := p.rep
 	p.rep = Report{}
 	defer func() {
 		p.flows = p.flows[:0]
 		p.audit = p.audit[:0]
 	}()
-	var sigs []signal.Signal
-	auditSigs, err := p.flushAudit(ctx)
+	audit, err := p.prepareAudit(ctx)
 	if err != nil {
 		return rep, err
 	}
-	sigs = append(sigs, auditSigs...)
-	if err := p.ids.save(ctx, p.store, p.now()); err != nil {
+	flows, err := p.prepareFlows(ctx, closeAll)
+	if err != nil {
 		return rep, err
 	}
-	flowSigs, err := p.flushFlows(ctx, false)
+	var sigs []signal.Signal
+	if sigs, err = p.auditStep(ctx, audit, false); err != nil {
+		return rep, err
+	}
+	flowSigs, err := p.windowStep(ctx, flows, false)
 	if err != nil {
 		return rep, err
 	}
 	sigs = append(sigs, flowSigs...)
 	rep.Signals += len(sigs)
-	if p.learnOnly {
-		return rep, nil
+	if err := p.ids.save(ctx, p.store, p.now()); err != nil {
+		return rep, err
 	}
-	if err := p.report(ctx, sigs, &rep); err != nil {
+	if !p.learnOnly {
+		if err := p.report(ctx, sigs, &rep); err != nil {
+			return rep, err
+		}
+	}
+	if _, err := p.auditStep(ctx, audit, true); err != nil {
+		return rep, err
+	}
+	if _, err := p.windowStep(ctx, flows, true); err != nil {
 		return rep, err
 	}
 	return rep, nil
 }
 
-// Finish flushes, then closes every open window of every workload this
-// pipeline has seen, as at the end of a replay.
-func (p *Pipeline) Finish(ctx context.Context) (Report, error) {
-	rep, err := p.Flush(ctx)
-	if err != nil {
-		return rep, err
-	}
-	sigs, err := p.flushFlows(ctx, true)
-	if err != nil {
-		return rep, err
-	}
-	rep.Signals += len(sigs)
-	if !p.learnOnly {
-		err = p.report(ctx, sigs, &rep)
-	}
-	return rep, err
+// auditWork is what a flush does with its audit events: per cluster, the
+// events to judge.
+type auditWork struct {
+	clusters  []string
+	byCluster map[string][]k8saudit.Event
 }
 
-// flushAudit learns identities from the batch's audit events and runs the
-// rules, cluster by cluster, with each cluster's learned state.
-func (p *Pipeline) flushAudit(ctx context.Context) ([]signal.Signal, error) {
+// prepareAudit learns identities from the batch's audit events and groups
+// them by cluster for the rules.
+func (p *Pipeline) prepareAudit(ctx context.Context) (*auditWork, error) {
+	w := &auditWork{byCluster: map[string][]k8saudit.Event{}}
 	if len(p.audit) == 0 {
-		return nil, nil
+		return w, nil
 	}
-	byCluster := map[string][]k8saudit.Event{}
-	var clusters []string
 	var execPods []Key
 	for i := range p.audit {
 		a := &p.audit[i]
@@ -122,21 +145,27 @@ func (p *Pipeline) flushAudit(ctx context.Context) ([]signal.Signal, error) {
 		if ex, ok := ev.Exec(); ok {
 			execPods = append(execPods, podKey(a.cluster, ex.Namespace, ex.Pod))
 		}
-		if _, seen := byCluster[a.cluster]; !seen {
-			clusters = append(clusters, a.cluster)
+		if _, seen := w.byCluster[a.cluster]; !seen {
+			w.clusters = append(w.clusters, a.cluster)
 		}
-		byCluster[a.cluster] = append(byCluster[a.cluster], *ev)
+		w.byCluster[a.cluster] = append(w.byCluster[a.cluster], *ev)
 	}
-	if err := p.ids.fetchPods(ctx, p.store, execPods); err != nil {
-		return nil, err
+	sort.Strings(w.clusters)
+	return w, p.ids.fetchPods(ctx, p.store, execPods)
+}
+
+// auditStep runs the rules, cluster by cluster, with each cluster's learned
+// state: on a read of it, or (commit) as an update that writes it.
+func (p *Pipeline) auditStep(ctx context.Context, w *auditWork, commit bool) ([]signal.Signal, error) {
+	if len(w.clusters) == 0 {
+		return nil, nil
 	}
-	sort.Strings(clusters)
-	keys := make([]Key, len(clusters))
-	for i, c := range clusters {
+	keys := make([]Key, len(w.clusters))
+	for i, c := range w.clusters {
 		keys[i] = rulesKey(c)
 	}
 	out := map[string][]signal.Signal{}
-	err := p.store.UpdateMany(ctx, keys, func(k Key, old []byte) ([]byte, time.Time, error) {
+	apply := func(k Key, old []byte) ([]byte, time.Time, error) {
 		cluster := k.PK[len("rules#"):]
 		st := rules.NewState()
 		if old != nil {
@@ -144,15 +173,18 @@ func (p *Pipeline) flushAudit(ctx context.Context) ([]signal.Signal, error) {
 				return nil, time.Time{}, fmt.Errorf("decode rules state of %s: %w", cluster, err)
 			}
 		}
-		out[cluster] = p.engine.EvaluateAll(byCluster[cluster], cluster, st)
+		out[cluster] = p.engine.EvaluateAll(w.byCluster[cluster], cluster, st)
+		if !commit {
+			return nil, time.Time{}, nil
+		}
 		data, err := json.Marshal(st)
 		return data, time.Time{}, err
-	})
-	if err != nil {
+	}
+	if err := p.apply(ctx, keys, apply, commit); err != nil {
 		return nil, fmt.Errorf("rules state: %w", err)
 	}
 	var sigs []signal.Signal
-	for _, c := range clusters {
+	for _, c := range w.clusters {
 		for _, s := range out[c] {
 			if s.Account == "" {
 				s.Account = p.accountOf(c)
@@ -161,6 +193,28 @@ func (p *Pipeline) flushAudit(ctx context.Context) ([]signal.Signal, error) {
 		}
 	}
 	return sigs, nil
+}
+
+// apply runs fn over keys: as an update that writes (commit), or on a read
+// of their current values that writes nothing.
+func (p *Pipeline) apply(ctx context.Context, keys []Key, fn UpdateFunc, commit bool) error {
+	if commit {
+		return p.store.UpdateMany(ctx, keys, fn)
+	}
+	items, err := p.store.GetMany(ctx, keys)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		var old []byte
+		if it, ok := items[k]; ok {
+			old = it.Data
+		}
+		if _, _, err := fn(k, old); err != nil && !errors.Is(err, ErrUnchanged) {
+			return err
+		}
+	}
+	return nil
 }
 
 func (p *Pipeline) accountOf(cluster string) string {
@@ -260,11 +314,18 @@ func taskFamily(arn string) string {
 	return fam
 }
 
-// flushFlows resolves the buffered flow records to workloads, aggregates
-// them per workload and minute, merges the minutes into each workload's
-// open windows and evaluates the windows that closed. With all, every open
-// window of every workload seen closes (end of a replay).
-func (p *Pipeline) flushFlows(ctx context.Context, all bool) ([]signal.Signal, error) {
+// flowWork is what a flush does with flows: the partial windows per
+// workload, and which workloads to update.
+type flowWork struct {
+	partials map[string][]window.Partial
+	names    []string
+	closeAll bool
+}
+
+// prepareFlows resolves the buffered flow records to workloads and
+// aggregates them per workload and minute. With closeAll, every workload
+// seen is to have all its windows closed (end of a replay).
+func (p *Pipeline) prepareFlows(ctx context.Context, closeAll bool) (*flowWork, error) {
 	if len(p.flows) > 0 {
 		var buf [2]side
 		addrs := make([]netip.Addr, 0, 64)
@@ -296,61 +357,71 @@ func (p *Pipeline) flushFlows(ctx context.Context, all bool) ([]signal.Signal, e
 			}
 		}
 	}
-	partials := map[string][]window.Partial{}
+	fw := &flowWork{partials: map[string][]window.Partial{}, closeAll: closeAll}
 	for _, pt := range p.agg.Partials() {
-		partials[pt.Workload] = append(partials[pt.Workload], pt)
+		fw.partials[pt.Workload] = append(fw.partials[pt.Workload], pt)
 		p.touched[pt.Workload] = true
 	}
-	var names []string
-	if all {
+	if closeAll {
 		for w := range p.touched {
-			names = append(names, w)
+			fw.names = append(fw.names, w)
 		}
 	} else {
-		for w := range partials {
-			names = append(names, w)
+		for w := range fw.partials {
+			fw.names = append(fw.names, w)
 		}
 	}
-	if len(names) == 0 {
+	sort.Strings(fw.names)
+	return fw, nil
+}
+
+// windowStep merges the partial windows into each workload's open windows,
+// closes those past the watermark and evaluates them against the
+// workload's baseline: on a read of the state, or (commit) as an update
+// that writes it.
+func (p *Pipeline) windowStep(ctx context.Context, fw *flowWork, commit bool) ([]signal.Signal, error) {
+	if len(fw.names) == 0 {
 		return nil, nil
 	}
-	sort.Strings(names)
-	keys := make([]Key, len(names))
-	for i, w := range names {
+	keys := make([]Key, len(fw.names))
+	for i, w := range fw.names {
 		keys[i] = windowKey(w)
 	}
 	watermark := p.eventClock
 	out := map[string][]signal.Signal{}
 	now := p.now()
-	err := p.store.UpdateMany(ctx, keys, func(k Key, old []byte) ([]byte, time.Time, error) {
+	fn := func(k Key, old []byte) ([]byte, time.Time, error) {
 		w := k.PK[len("win#"):]
 		open, model, err := decodeWorkloadState(w, old, p.detectCfg.Lateness)
 		if err != nil {
 			return nil, time.Time{}, err
 		}
-		for _, pt := range partials[w] {
+		for _, pt := range fw.partials[w] {
 			if err := open.Merge(pt); err != nil {
 				return nil, time.Time{}, fmt.Errorf("merge window of %s: %w", w, err)
 			}
 		}
 		var wins []window.Window
-		if all {
+		if fw.closeAll {
 			wins = open.CloseAll()
 		} else {
 			wins = open.Close(watermark)
 		}
-		if len(wins) == 0 && len(partials[w]) == 0 {
+		if len(wins) == 0 && len(fw.partials[w]) == 0 {
 			return nil, time.Time{}, ErrUnchanged
 		}
 		out[w] = detect.Evaluate(w, wins, model, p.detectCfg)
+		if !commit {
+			return nil, time.Time{}, nil
+		}
 		data, err := encodeWorkloadState(&open, model)
 		return data, now.Add(workloadStateTTL), err
-	})
-	if err != nil {
+	}
+	if err := p.apply(ctx, keys, fn, commit); err != nil {
 		return nil, fmt.Errorf("workload windows: %w", err)
 	}
 	var sigs []signal.Signal
-	for _, w := range names {
+	for _, w := range fw.names {
 		for _, s := range out[w] {
 			if s.Account == "" {
 				s.Account = p.accounts[w]

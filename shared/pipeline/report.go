@@ -19,7 +19,23 @@ type Suppressor interface {
 	Suppressed(sig *signal.Signal) (bool, string)
 }
 
+// storedFinding is a finding's item: the finding and the evidence already
+// folded into it, so a retried batch does not count a signal twice.
+type storedFinding struct {
+	Finding finding.Finding `json:"finding"`
+	Seen    []string        `json:"seen,omitempty"`
+}
+
+// maxSeen bounds the evidence keys a finding remembers.
+const maxSeen = 256
+
+func evidenceKey(s *signal.Signal) string {
+	return fmt.Sprintf("%s|%d|%d|%d", s.Detector, s.First.UnixMilli(), s.Last.UnixMilli(), s.Count)
+}
+
 type findingOutcome struct {
+	seen       []string
+	unchanged  bool
 	f          finding.Finding
 	created    bool
 	raised     bool
@@ -53,7 +69,10 @@ func (p *Pipeline) report(ctx context.Context, sigs []signal.Signal, rep *Report
 			return nil, time.Time{}, err
 		}
 		outcomes[id] = out
-		data, err := json.Marshal(&out.f)
+		if out.unchanged {
+			return nil, time.Time{}, ErrUnchanged
+		}
+		data, err := json.Marshal(&storedFinding{Finding: out.f, Seen: out.seen})
 		if err != nil {
 			return nil, time.Time{}, fmt.Errorf("encode finding %s: %w", id, err)
 		}
@@ -74,7 +93,10 @@ func (p *Pipeline) report(ctx context.Context, sigs []signal.Signal, rep *Report
 		o := outcomes[id]
 		changed = append(changed, o.f)
 		rep.countFinding(o)
-		if !o.suppressed && (o.created || o.raised) && finding.SeverityOf(&o.f) >= p.minNotify {
+		// Every changed finding is a candidate: the per-severity marker in
+		// notify lets through only new findings and severity increases,
+		// and lets a retried batch send what a failed attempt did not.
+		if !o.suppressed && finding.SeverityOf(&o.f) >= p.minNotify {
 			notify = append(notify, o)
 		}
 	}
@@ -87,16 +109,40 @@ func (p *Pipeline) report(ctx context.Context, sigs []signal.Signal, rep *Report
 // fold applies the signals of one finding id to its stored state.
 func (p *Pipeline) fold(id string, old []byte, sigs []*signal.Signal, now time.Time) (*findingOutcome, error) {
 	out := &findingOutcome{}
+	seen := map[string]bool{}
 	if old != nil {
-		if err := json.Unmarshal(old, &out.f); err != nil {
+		var st storedFinding
+		if err := json.Unmarshal(old, &st); err != nil {
 			return nil, fmt.Errorf("decode finding %s: %w", id, err)
 		}
+		out.f, out.seen = st.Finding, st.Seen
+		for _, k := range st.Seen {
+			seen[k] = true
+		}
+		var fresh []*signal.Signal
+		for _, s := range sigs {
+			if !seen[evidenceKey(s)] {
+				fresh = append(fresh, s)
+			}
+		}
+		if len(fresh) == 0 {
+			// All of it was folded by an earlier attempt of this batch:
+			// publish and notify again, change nothing.
+			out.unchanged = true
+			out.suppressed = out.f.Workflow != nil && out.f.Workflow.Status == "SUPPRESSED"
+			return out, nil
+		}
+		sigs = fresh
 		// Security Hub ignores an update whose UpdatedAt is not later.
 		if prev, err := finding.ParseTimestamp(out.f.UpdatedAt); err == nil && !now.After(prev) {
 			now = prev.Add(time.Millisecond)
 		}
 	}
 	for i, s := range sigs {
+		if k := evidenceKey(s); !seen[k] {
+			seen[k] = true
+			out.seen = append(out.seen, k)
+		}
 		if i == 0 && old == nil {
 			out.f = finding.New(s, p.findingCtx, now)
 			out.created = true
@@ -105,6 +151,9 @@ func (p *Pipeline) fold(id string, old []byte, sigs []*signal.Signal, now time.T
 		if finding.Update(&out.f, s, p.findingCtx, now) {
 			out.raised = true
 		}
+	}
+	if len(out.seen) > maxSeen {
+		out.seen = out.seen[len(out.seen)-maxSeen:]
 	}
 	if p.suppressor != nil {
 		if ok, reason := p.suppressor.Suppressed(sigs[len(sigs)-1]); ok {
