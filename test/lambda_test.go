@@ -4,8 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
-	"encoding/base64"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -179,7 +179,9 @@ func TestLambdaEndToEnd(t *testing.T) {
 	if err := store.CreateTable(ctx, ddb, table); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { ddb.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)}) })
+	t.Cleanup(func() {
+		ddb.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)})
+	})
 
 	snsc := awssns.New(awssns.Options{Region: "us-east-1", BaseEndpoint: aws.String(motoURL), Credentials: creds})
 	sqsc := sqs.New(sqs.Options{Region: "us-east-1", BaseEndpoint: aws.String(motoURL), Credentials: creds})
@@ -301,7 +303,9 @@ func TestLambdaEndToEnd(t *testing.T) {
 			if err := json.Unmarshal([]byte(*m.Body), &env); err != nil {
 				t.Fatal(err)
 			}
-			var f struct{ ID string `json:"Id"` }
+			var f struct {
+				ID string `json:"Id"`
+			}
 			if err := json.Unmarshal([]byte(env.Message), &f); err != nil {
 				t.Fatalf("SQS message is not the finding JSON: %v\n%s", err, env.Message)
 			}

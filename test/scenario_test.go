@@ -147,4 +147,3 @@ func TestCorrelatedFindingsAreOnePerHour(t *testing.T) {
 		seen[k] = f.ID
 	}
 }
-
