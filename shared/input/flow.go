@@ -13,7 +13,8 @@ const flowChunk = 1024
 
 // flowStream reads an S3-style flow log file in chunks of records.
 type flowStream struct {
-	name string
+	name  string
+	carry *flowlog.Record // the first record of the next chunk
 	sc   *flowlog.Scanner
 	recs []flowlog.Record
 	bad  []badLine
@@ -31,8 +32,19 @@ func newFlowStream(name string, r io.Reader, f *flowlog.Format) *flowStream {
 
 func (s *flowStream) advance() bool {
 	s.recs, s.bad = s.recs[:0], s.bad[:0]
+	if s.carry != nil {
+		s.recs = append(s.recs, *s.carry)
+		s.carry = nil
+	}
 	for len(s.recs) < flowChunk && s.sc.Scan() {
 		if rec := s.sc.Record(); rec != nil {
+			// A chunk spans at most one minute of event time, so files
+			// interleave with each other closely enough.
+			if len(s.recs) > 0 && rec.Start-s.recs[0].Start > 60 {
+				c := *rec
+				s.carry = &c
+				break
+			}
 			s.recs = append(s.recs, *rec)
 			continue
 		}
@@ -41,7 +53,7 @@ func (s *flowStream) advance() bool {
 	if err := s.sc.Err(); err != nil {
 		s.bad = append(s.bad, badLine{line: s.sc.Line(), err: fmt.Errorf("read: %w", err)})
 	}
-	if len(s.recs) == 0 && len(s.bad) == 0 {
+	if len(s.recs) == 0 && len(s.bad) == 0 && s.carry == nil {
 		return false
 	}
 	s.t = time.Time{}

@@ -115,7 +115,19 @@ func (s *jsonStream) next() (json.RawMessage, bool) {
 // resync drops the rest of the line the decoder failed on and restarts
 // decoding after it, so one bad line of a JSON-lines file costs one record.
 func (s *jsonStream) resync() {
+	// Buffered starts right after the last good value: step over the
+	// blank space before the bad one, then drop the bad line.
 	rest := bufio.NewReader(io.MultiReader(s.dec.Buffered(), s.rd))
+	for {
+		c, err := rest.ReadByte()
+		if err != nil {
+			break
+		}
+		if c != ' ' && c != '\t' && c != '\r' && c != '\n' {
+			rest.UnreadByte()
+			break
+		}
+	}
 	for {
 		if _, err := rest.ReadSlice('\n'); err != bufio.ErrBufferFull {
 			break
