@@ -15,10 +15,10 @@ const flowChunk = 1024
 type flowStream struct {
 	name  string
 	carry *flowlog.Record // the first record of the next chunk
-	sc   *flowlog.Scanner
-	recs []flowlog.Record
-	bad  []badLine
-	t    time.Time
+	sc    *flowlog.Scanner
+	recs  []flowlog.Record
+	bad   []badLine
+	t     time.Time
 }
 
 type badLine struct {
