@@ -20,7 +20,7 @@ type options struct {
 func newOptions(opts []Option) options {
 	o := options{
 		now:         time.Now,
-		maxAttempts: 10,
+		maxAttempts: 20,
 		baseDelay:   10 * time.Millisecond,
 		maxDelay:    time.Second,
 		concurrency: 8,
@@ -44,7 +44,7 @@ func WithClock(now func() time.Time) Option {
 // WithRetry bounds the store's own retries (conflicting updates,
 // unprocessed batch items): at most attempts tries, sleeping a random
 // duration up to base·2ⁿ, capped at max, between them. The defaults are
-// 10 attempts, 10 ms and 1 s. The SDK client's retryer handles throttled
+// 20 attempts, 10 ms and 1 s. The SDK client's retryer handles throttled
 // and failed requests before the store sees them.
 func WithRetry(attempts int, base, max time.Duration) Option {
 	return func(o *options) {
