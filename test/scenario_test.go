@@ -147,3 +147,34 @@ func TestCorrelatedFindingsAreOnePerHour(t *testing.T) {
 		seen[k] = f.ID
 	}
 }
+
+// TestExecThenFloodIsCritical: the flood from the pod someone exec'd into
+// is one CRITICAL finding that links the exec.
+func TestExecThenFloodIsCritical(t *testing.T) {
+	var flood, exec *finding.Finding
+	findings := replayEvents(t)
+	for i := range findings {
+		f := &findings[i]
+		if f.ProductFields[finding.FieldWorkload] != "eks/prod/shop/Deployment/cart" {
+			continue
+		}
+		switch f.ProductFields[finding.FieldDetector] {
+		case "net-flood":
+			flood = f
+		case "k8s-exec":
+			exec = f
+		}
+	}
+	if flood == nil || exec == nil {
+		t.Fatalf("flood %v, exec %v", flood != nil, exec != nil)
+	}
+	if flood.Severity.Label != "CRITICAL" {
+		t.Errorf("flood severity %s, want CRITICAL", flood.Severity.Label)
+	}
+	if len(flood.RelatedFindings) != 1 || flood.RelatedFindings[0].ID != exec.ID {
+		t.Errorf("flood related %+v, want the exec %s", flood.RelatedFindings, exec.ID)
+	}
+	if !strings.Contains(flood.Description, "k8s-exec") {
+		t.Errorf("flood description does not name the exec: %s", flood.Description)
+	}
+}

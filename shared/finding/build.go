@@ -105,6 +105,12 @@ func New(sig *signal.Signal, ctx Context, now time.Time) Finding {
 		RecordState:     "ACTIVE",
 		Workflow:        &Workflow{Status: "NEW"},
 	}
+	for _, id := range sig.Related {
+		if len(f.RelatedFindings) == MaxRelated {
+			break
+		}
+		f.RelatedFindings = append(f.RelatedFindings, RelatedFinding{ProductArn: f.ProductArn, ID: id})
+	}
 	if text := Recommend(sig); text != "" {
 		f.Remediation = &Remediation{Recommendation: Recommendation{Text: truncate(text, MaxRecommendation), URL: attackURL(sig.Technique)}}
 	}

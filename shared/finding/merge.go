@@ -28,6 +28,7 @@ func Update(f *Finding, sig *signal.Signal, ctx Context, now time.Time) (raised 
 		f.Resources = next.Resources
 		f.Remediation = next.Remediation
 		f.ProductFields = next.ProductFields
+		f.RelatedFindings = next.RelatedFindings
 		raised = true
 	}
 	if f.ProductFields == nil {

@@ -50,6 +50,9 @@ func (p *Pipeline) report(ctx context.Context, sigs []signal.Signal, rep *Report
 		return nil
 	}
 	sort.SliceStable(sigs, func(i, j int) bool { return sigs[i].First.Before(sigs[j].First) })
+	if err := p.correlateSignals(ctx, sigs); err != nil {
+		return err
+	}
 	byID := map[string][]*signal.Signal{}
 	var keys []Key
 	for i := range sigs {

@@ -173,6 +173,9 @@ type Signal struct {
 	// Fields are extra evidence, written to ProductFields as
 	// "tidewatch/<key>" (keys are short camelCase words).
 	Fields map[string]string `json:"fields,omitempty"`
+	// Related names the finding ids of other signals this one was
+	// correlated with (package correlate).
+	Related []string `json:"related,omitempty"`
 }
 
 // Key identifies the signals that update one finding: same detector, same
