@@ -35,7 +35,7 @@ const replayExamples = `  tidewatch replay events/
 `
 
 // flushEvery bounds how many records a replay buffers between flushes.
-const flushEvery = 50000
+const flushEvery = 100000
 
 func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("replay", "tidewatch replay [--out FILE] [--config FILE] [--flow-format FMT] PATH...",

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"net/netip"
+	"sync"
 	"time"
 )
 
@@ -153,10 +154,18 @@ func (d *decoder) addr() netip.Addr {
 func (m *Model) Marshal() ([]byte, error) {
 	var out bytes.Buffer
 	out.WriteByte(Version)
-	w, err := flate.NewWriter(&out, flate.BestCompression)
-	if err != nil {
-		return nil, err
+	// A flate writer allocates about a megabyte; models are written once
+	// per workload and batch, so writers are reused.
+	w, _ := flateWriters.Get().(*flate.Writer)
+	if w == nil {
+		var err error
+		if w, err = flate.NewWriter(&out, flate.BestCompression); err != nil {
+			return nil, err
+		}
+	} else {
+		w.Reset(&out)
 	}
+	defer flateWriters.Put(w)
 	if _, err := w.Write(m.body()); err != nil {
 		return nil, err
 	}
@@ -165,6 +174,8 @@ func (m *Model) Marshal() ([]byte, error) {
 	}
 	return out.Bytes(), nil
 }
+
+var flateWriters sync.Pool
 
 func (m *Model) body() []byte {
 	e := encoder{b: make([]byte, 0, 4096)}
