@@ -87,3 +87,56 @@ func TestTableCreateAndReplayIntoAWS(t *testing.T) {
 		}
 	}
 }
+
+func TestConfigCheckListsEveryProblem(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(path, []byte("learningPeriod: 3x\ndestinations:\n  allow: [\"10.0.0.0/33\"]\nbogus: 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"config", "check", path}, &stdout, &stderr)
+	if err == nil {
+		t.Fatal("a bad file was accepted")
+	}
+	for _, want := range []string{"bad.yaml:1:17: learningPeriod", "bad.yaml:3:11: destinations.allow[0]: bad CIDR", "bad.yaml:4:1: bogus: unknown key"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+}
+
+func TestConfigSuppressAddListRemove(t *testing.T) {
+	awsEnv(t)
+	ctx := context.Background()
+	table := fmt.Sprintf("suppress-%d", time.Now().UnixNano())
+	var stdout, stderr bytes.Buffer
+	if err := run(ctx, []string{"table", "create", table}, &stdout, &stderr); err != nil {
+		t.Fatalf("table create: %v", err)
+	}
+	stdout.Reset()
+	if err := run(ctx, []string{"config", "suppress", "add", "--table", table, "--detector", "net-flood",
+		"--workload", "eks/prod/batch/CronJob/*", "--reason", "nightly export"}, &stdout, &stderr); err != nil {
+		t.Fatalf("add: %v\n%s", err, stderr.String())
+	}
+	id := strings.Fields(stdout.String())[1]
+	stdout.Reset()
+	if err := run(ctx, []string{"config", "suppress", "list", "--table", table}, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout.String(), id) || !strings.Contains(stdout.String(), "nightly export") {
+		t.Errorf("list does not show %s:\n%s", id, stdout.String())
+	}
+	if err := run(ctx, []string{"config", "suppress", "add", "--table", table, "--detector", "no-such", "--reason", "x"}, &stdout, &stderr); err == nil {
+		t.Error("an unknown detector was accepted")
+	}
+	if err := run(ctx, []string{"config", "suppress", "remove", "--table", table, id}, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	stdout.Reset()
+	if err := run(ctx, []string{"config", "suppress", "list", "--table", table}, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(stdout.String(), id) {
+		t.Errorf("removed suppression still listed:\n%s", stdout.String())
+	}
+}

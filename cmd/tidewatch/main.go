@@ -17,6 +17,9 @@ const usage = `tidewatch finds containers used to get around security monitoring
 Usage:
   tidewatch replay [flags] PATH...     run the pipeline over log files and print findings
   tidewatch simulate [flags]           write synthetic scenarios (benign days and attacks)
+  tidewatch config check FILE          validate a configuration file, listing every problem
+  tidewatch config suppress add|list|remove --table NAME
+                                       suppressions applied at run time, without a redeploy
   tidewatch table create NAME          create a DynamoDB table with the production layout
 
 Run 'tidewatch COMMAND --help' for a command's flags and examples.
@@ -43,6 +46,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return replay(ctx, args[1:], stdout, stderr)
 	case "simulate":
 		return simulateCmd(args[1:], stdout, stderr)
+	case "config":
+		return configCmd(ctx, args[1:], stdout, stderr)
 	case "table":
 		return tableCmd(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":

@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -46,7 +48,46 @@ func (o *Options) Configure(cfg *config.Config) error {
 	sev := cfg.Notify.MinSeverity
 	o.MinNotify = &sev
 	o.Suppressor = ConfigSuppressor{Config: cfg}
+	o.Config = cfg
 	return nil
+}
+
+// Suppression is a run-time suppression kept in the state table (set with
+// `tidewatch config suppress`), applied on top of the configuration
+// without redeploying. Until, when set, ends it.
+type Suppression struct {
+	Rule  config.Rule `json:"rule"`
+	Until time.Time   `json:"until,omitzero"`
+}
+
+// SuppressionKey is the item of the suppression named id.
+func SuppressionKey(id string) Key { return Key{PK: SuppressionPK, SK: id} }
+
+// suppressorFor returns the suppressor to use now: the configuration's,
+// plus the live suppressions in the store.
+func (p *Pipeline) suppressorFor(ctx context.Context, at time.Time) (Suppressor, error) {
+	if p.cfg == nil {
+		return p.suppressor, nil
+	}
+	items, err := p.store.Query(ctx, SuppressionPK, "")
+	if err != nil {
+		return nil, fmt.Errorf("read suppressions: %w", err)
+	}
+	if len(items) == 0 {
+		return p.suppressor, nil
+	}
+	cfg := *p.cfg
+	cfg.Ignore = append([]config.Rule(nil), p.cfg.Ignore...)
+	for _, it := range items {
+		var s Suppression
+		if err := json.Unmarshal(it.Data, &s); err != nil {
+			return nil, fmt.Errorf("decode suppression %s: %w", it.SK, err)
+		}
+		if s.Until.IsZero() || at.Before(s.Until) {
+			cfg.Ignore = append(cfg.Ignore, s.Rule)
+		}
+	}
+	return ConfigSuppressor{Config: &cfg}, nil
 }
 
 // ConfigSuppressor applies a configuration's ignore rules and maintenance

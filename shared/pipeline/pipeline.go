@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tidewatch/tidewatch/shared/config"
 	"github.com/tidewatch/tidewatch/shared/detect"
 	"github.com/tidewatch/tidewatch/shared/finding"
 	"github.com/tidewatch/tidewatch/shared/flowlog"
@@ -43,6 +44,9 @@ type Options struct {
 	Rules rules.Config
 	// Detect tunes the network detectors; zero means detect.DefaultConfig.
 	Detect *detect.Config
+	// Config, when set (Configure sets it), is combined at each batch with
+	// the run-time suppressions kept in the store.
+	Config *config.Config
 	// DefaultCluster names the EKS cluster of audit events whose log group
 	// names none (files); "unknown" when empty.
 	DefaultCluster string
@@ -62,6 +66,7 @@ type Pipeline struct {
 	learnOnly  bool
 	findingTTL time.Duration
 
+	cfg            *config.Config
 	parser         *flowlog.Parser
 	rec            flowlog.Record
 	engine         *rules.Engine
@@ -98,6 +103,7 @@ func New(o Options) (*Pipeline, error) {
 		// Security Hub keeps findings 90 days after their last update.
 		findingTTL: 90 * 24 * time.Hour,
 	}
+	p.cfg = o.Config
 	p.parser = flowlog.NewParser(o.FlowFormat)
 	p.ids = newIdentities()
 	p.engine = rules.NewEngine(o.Rules, func(cluster, ns, pod string) (string, bool) {

@@ -227,3 +227,40 @@ func TestKindOfLogGroup(t *testing.T) {
 		}
 	}
 }
+
+// TestStoredSuppressionApplies: a suppression kept in the table (set with
+// `tidewatch config suppress add`) applies without a redeploy; an expired
+// one does not.
+func TestStoredSuppressionApplies(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		until time.Time
+		want  string
+	}{
+		{"live", time.Time{}, "SUPPRESSED"},
+		{"expired", testNow().Add(-time.Hour), "NEW"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			st := store.NewMemory(store.WithClock(testNow))
+			data, err := json.Marshal(pipeline.Suppression{Until: tt.until,
+				Rule: config.Rule{Detectors: []string{"k8s-exec"}, Namespaces: []string{"default"}, Reason: "debugging session"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The store expires the item itself; keep it readable to
+			// test the pipeline's own check.
+			if err := st.PutMany(context.Background(), []pipeline.Item{{Key: pipeline.SuppressionKey("s1"), Data: data}}); err != nil {
+				t.Fatal(err)
+			}
+			cfg := config.Default()
+			rec := &recorder{}
+			p := newPipeline(t, st, rec, &cfg)
+			if _, err := p.HandleBatch(context.Background(), batch(t, "/aws/eks/prod/cluster", "s", execEvent(t)), pipeline.KindAudit); err != nil {
+				t.Fatal(err)
+			}
+			if len(rec.published) != 1 || rec.published[0][0].Workflow.Status != tt.want {
+				t.Fatalf("published %+v, want one finding %s", rec.published, tt.want)
+			}
+		})
+	}
+}

@@ -64,10 +64,14 @@ func (p *Pipeline) report(ctx context.Context, sigs []signal.Signal, rep *Report
 		byID[id] = append(byID[id], s)
 	}
 	now := p.now()
+	sup, err := p.suppressorFor(ctx, now)
+	if err != nil {
+		return err
+	}
 	outcomes := make(map[string]*findingOutcome, len(byID))
-	err := p.store.UpdateMany(ctx, keys, func(k Key, old []byte) ([]byte, time.Time, error) {
+	err = p.store.UpdateMany(ctx, keys, func(k Key, old []byte) ([]byte, time.Time, error) {
 		id := k.PK[len("finding#"):]
-		out, err := p.fold(id, old, byID[id], now)
+		out, err := p.fold(id, old, byID[id], now, sup)
 		if err != nil {
 			return nil, time.Time{}, err
 		}
@@ -110,7 +114,7 @@ func (p *Pipeline) report(ctx context.Context, sigs []signal.Signal, rep *Report
 }
 
 // fold applies the signals of one finding id to its stored state.
-func (p *Pipeline) fold(id string, old []byte, sigs []*signal.Signal, now time.Time) (*findingOutcome, error) {
+func (p *Pipeline) fold(id string, old []byte, sigs []*signal.Signal, now time.Time, sup Suppressor) (*findingOutcome, error) {
 	out := &findingOutcome{}
 	seen := map[string]bool{}
 	if old != nil {
@@ -158,8 +162,8 @@ func (p *Pipeline) fold(id string, old []byte, sigs []*signal.Signal, now time.T
 	if len(out.seen) > maxSeen {
 		out.seen = out.seen[len(out.seen)-maxSeen:]
 	}
-	if p.suppressor != nil {
-		if ok, reason := p.suppressor.Suppressed(sigs[len(sigs)-1]); ok {
+	if sup != nil {
+		if ok, reason := sup.Suppressed(sigs[len(sigs)-1]); ok {
 			out.suppressed = true
 			out.f.Workflow = &finding.Workflow{Status: "SUPPRESSED"}
 			out.f.Note = &finding.Note{Text: "Suppressed by tidewatch: " + reason, UpdatedBy: "tidewatch", UpdatedAt: out.f.UpdatedAt}

@@ -1,0 +1,620 @@
+package resource
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tidewatch/tidewatch/shared/baseline"
+	"github.com/tidewatch/tidewatch/shared/insights"
+	"github.com/tidewatch/tidewatch/shared/signal"
+)
+
+// Detector ids.
+const (
+	CPUID    = "res-cpu"
+	MemoryID = "res-memory"
+	SprawlID = "res-sprawl"
+	NetTxID  = "res-net-tx"
+)
+
+// Metric names of the resource model.
+const (
+	// MetricCPU is the per-minute max CPU percent over the workload's pods.
+	MetricCPU = "cpu"
+	// MetricMem is the per-minute max memory percent over the pods.
+	MetricMem = "mem"
+	// MetricNetTx is the per-minute sum of sent bytes/s over the pods.
+	MetricNetTx = "net_tx"
+)
+
+// Bits of Sample.Has.
+const (
+	HasCPU uint8 = 1 << iota
+	HasCPUOverLimit
+	HasMem
+	HasMemOverLimit
+	HasNetTx
+	HasRestarts
+)
+
+const (
+	tacticResource = "Effects/Resource Consumption"
+	tacticDoS      = "Effects/Denial of Service"
+
+	// bandK widens the reported band (and the net-tx band) by this many
+	// robust scales.
+	bandK = 3
+	// farRatio: a pinned minute starts a run only when it is this much
+	// above the most the workload is known to do at that time (Band.Top).
+	// Percentages live in half-octave buckets, so this is about one bucket.
+	farRatio = 1.25
+	// netRatio is how many times the expected volume net-tx needs.
+	netRatio = 10
+	// minNetTx is the floor for net-tx, in bytes/s summed over pods, so a
+	// nearly silent workload does not alarm on a few KB.
+	minNetTx = 1 << 20
+	// maxPodNames bounds the pod names listed in a signal.
+	maxPodNames = 10
+)
+
+// Sample is one pod's (EKS) or task's (ECS) resource use at one time.
+// Has says which of the values are present.
+type Sample struct {
+	// Workload is the canonical workload id (package workload).
+	Workload string
+	// Pod is the pod name (EKS) or task id (ECS).
+	Pod string
+	// Time is the event time.
+	Time time.Time
+	// CPU and Mem are percent of the node (EKS) or of the reservation
+	// (ECS); CPUOverLimit and MemOverLimit percent of the pod's limit.
+	CPU, CPUOverLimit, Mem, MemOverLimit float64
+	// NetTx is sent bytes per second; Restarts the container restarts.
+	NetTx, Restarts float64
+	// Has is a bitmask of HasCPU, HasCPUOverLimit, ...
+	Has uint8
+}
+
+// FromEvent converts an EKS Pod or ECS Task event of workload to a Sample.
+// It returns false for other event types and for events with no pod or
+// task name.
+func FromEvent(workload string, ev *insights.Event) (Sample, bool) {
+	if ev == nil {
+		return Sample{}, false
+	}
+	var pod string
+	switch {
+	case ev.Platform == insights.EKS && ev.Type == insights.TypePod:
+		pod = cmp.Or(ev.PodName, ev.PodUID)
+	case ev.Platform == insights.ECS && ev.Type == insights.TypeTask:
+		pod = ev.TaskID
+	default:
+		return Sample{}, false
+	}
+	if pod == "" {
+		return Sample{}, false
+	}
+	s := Sample{Workload: workload, Pod: pod, Time: ev.Time}
+	set := func(dst *float64, bit uint8, v float64, ok bool) {
+		if ok && v >= 0 && !math.IsInf(v, 0) {
+			*dst = v
+			s.Has |= bit
+		}
+	}
+	v, ok := ev.CPUUtilization()
+	set(&s.CPU, HasCPU, v, ok)
+	v, ok = ev.CPUOverLimit()
+	set(&s.CPUOverLimit, HasCPUOverLimit, v, ok)
+	v, ok = ev.MemoryUtilization()
+	set(&s.Mem, HasMem, v, ok)
+	v, ok = ev.MemoryOverLimit()
+	set(&s.MemOverLimit, HasMemOverLimit, v, ok)
+	v, ok = ev.NetworkTxBytes()
+	set(&s.NetTx, HasNetTx, v, ok)
+	v, ok = ev.Restarts()
+	set(&s.Restarts, HasRestarts, v, ok)
+	return s, true
+}
+
+// cpu returns the CPU percent the detectors judge: of the limit when the
+// agent reports one, else CPU; limit says which.
+func (s *Sample) cpu() (v float64, limit, ok bool) {
+	switch {
+	case s.Has&HasCPUOverLimit != 0:
+		return s.CPUOverLimit, true, true
+	case s.Has&HasCPU != 0:
+		return s.CPU, false, true
+	}
+	return 0, false, false
+}
+
+func (s *Sample) mem() (v float64, limit, ok bool) {
+	switch {
+	case s.Has&HasMemOverLimit != 0:
+		return s.MemOverLimit, true, true
+	case s.Has&HasMem != 0:
+		return s.Mem, false, true
+	}
+	return 0, false, false
+}
+
+// Config tunes the detectors. Zero fields take DefaultConfig's values.
+type Config struct {
+	// Learning is the event time a workload's model must have behind it
+	// before it is judged against its band; until then a pinned workload
+	// is judged new.
+	Learning time.Duration
+	// PinnedPercent is the CPU or memory percent that counts as at the
+	// limit.
+	PinnedPercent float64
+	// PinnedMinutes is how many consecutive pinned minutes res-cpu and
+	// res-memory need.
+	PinnedMinutes int
+	// SprawlPods is how many distinct pinned pods in one minute res-sprawl
+	// needs.
+	SprawlPods int
+}
+
+// DefaultConfig returns the defaults: 24h of learning, 90%, 10 minutes,
+// 5 pods.
+func DefaultConfig() Config {
+	return Config{Learning: 24 * time.Hour, PinnedPercent: 90, PinnedMinutes: 10, SprawlPods: 5}
+}
+
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.Learning <= 0 {
+		c.Learning = d.Learning
+	}
+	if !(c.PinnedPercent > 0) {
+		c.PinnedPercent = d.PinnedPercent
+	}
+	if c.PinnedMinutes <= 0 {
+		c.PinnedMinutes = d.PinnedMinutes
+	}
+	if c.SprawlPods <= 0 {
+		c.SprawlPods = d.SprawlPods
+	}
+	return c
+}
+
+// NewModel returns an empty resource model for workload. Evaluate also
+// accepts a plain baseline.New model and defines the metrics it needs.
+func NewModel(workload string) *baseline.Model {
+	m := baseline.New(workload)
+	define(m)
+	return m
+}
+
+func define(m *baseline.Model) {
+	m.Define(MetricCPU, baseline.Gauge)
+	m.Define(MetricMem, baseline.Gauge)
+	m.Define(MetricNetTx, baseline.Gauge)
+}
+
+// minute is one event-time minute of a workload's samples.
+type minute struct {
+	t           time.Time // start of the minute
+	first, last time.Time // event times of its samples
+	cpu, mem    float64
+	cpuLimit    bool
+	memLimit    bool
+	hasCPU      bool
+	hasMem      bool
+	net         float64
+	hasNet      bool
+	cpuPods     []string // pods at or above PinnedPercent CPU, sorted
+	memPods     []string
+}
+
+// minutes groups sorted samples by minute.
+func minutes(samples []Sample, pinned float64) []minute {
+	var out []minute
+	for i := 0; i < len(samples); {
+		t := samples[i].Time.UTC().Truncate(time.Minute)
+		mi := minute{t: t, first: samples[i].Time}
+		net := map[string]float64{}
+		j := i
+		for ; j < len(samples) && samples[j].Time.UTC().Truncate(time.Minute).Equal(t); j++ {
+			s := &samples[j]
+			mi.last = s.Time
+			if v, lim, ok := s.cpu(); ok {
+				if !mi.hasCPU || v > mi.cpu {
+					mi.cpu, mi.cpuLimit = v, lim
+				}
+				mi.hasCPU = true
+				if v >= pinned {
+					mi.cpuPods = addPod(mi.cpuPods, s.Pod)
+				}
+			}
+			if v, lim, ok := s.mem(); ok {
+				if !mi.hasMem || v > mi.mem {
+					mi.mem, mi.memLimit = v, lim
+				}
+				mi.hasMem = true
+				if v >= pinned {
+					mi.memPods = addPod(mi.memPods, s.Pod)
+				}
+			}
+			if s.Has&HasNetTx != 0 {
+				// One pod reporting twice in a minute is one rate, not two.
+				net[s.Pod] = max(net[s.Pod], s.NetTx)
+				mi.hasNet = true
+			}
+		}
+		for _, p := range slices.Sorted(mapKeys(net)) {
+			mi.net += net[p]
+		}
+		out = append(out, mi)
+		i = j
+	}
+	return out
+}
+
+func mapKeys(m map[string]float64) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+func addPod(pods []string, p string) []string {
+	i, found := slices.BinarySearch(pods, p)
+	if found {
+		return pods
+	}
+	return slices.Insert(pods, i, p)
+}
+
+func mergePods(dst, src []string) []string {
+	for _, p := range src {
+		dst = addPod(dst, p)
+	}
+	return dst
+}
+
+func compareSamples(a, b Sample) int {
+	return cmp.Or(a.Time.Compare(b.Time), cmp.Compare(a.Pod, b.Pod),
+		cmp.Compare(a.CPU, b.CPU), cmp.Compare(a.CPUOverLimit, b.CPUOverLimit),
+		cmp.Compare(a.Mem, b.Mem), cmp.Compare(a.MemOverLimit, b.MemOverLimit),
+		cmp.Compare(a.NetTx, b.NetTx), cmp.Compare(a.Restarts, b.Restarts), cmp.Compare(a.Has, b.Has))
+}
+
+// Evaluate judges one workload's samples of one batch (in any order)
+// against its model m, then learns the minutes that were not anomalous.
+// Samples of another workload are ignored; minutes at or before the
+// model's last evaluated minute are refused and counted in m.Stale. It
+// returns the signals in a deterministic order (by detector run, in time).
+func Evaluate(workload string, samples []Sample, m *baseline.Model, cfg Config) []signal.Signal {
+	if m == nil {
+		return nil
+	}
+	cfg = cfg.withDefaults()
+	define(m)
+	ss := make([]Sample, 0, len(samples))
+	for _, s := range samples {
+		if s.Workload == workload || s.Workload == "" {
+			ss = append(ss, s)
+		}
+	}
+	slices.SortFunc(ss, compareSamples)
+	e := &evaluator{workload: workload, m: m, cfg: cfg}
+	e.cpu = pinDetector{id: CPUID, metric: MetricCPU, noun: "CPU", severity: signal.High}
+	e.mem = pinDetector{id: MemoryID, metric: MetricMem, noun: "Memory", severity: signal.Medium}
+	for _, mi := range minutes(ss, cfg.PinnedPercent) {
+		if !m.Advance(mi.t) {
+			continue
+		}
+		e.minute(&mi)
+	}
+	e.end()
+	slices.SortStableFunc(e.out, func(a, b signal.Signal) int {
+		return cmp.Or(a.First.Compare(b.First), cmp.Compare(a.Detector, b.Detector))
+	})
+	return e.out
+}
+
+type evaluator struct {
+	workload string
+	m        *baseline.Model
+	cfg      Config
+	learning bool
+	cpu, mem pinDetector
+	sprawl   *open
+	net      *open
+	out      []signal.Signal
+}
+
+// open is an anomalous stretch of minutes of this batch, not emitted yet.
+type open struct {
+	first, last time.Time
+	lastMinute  time.Time
+	minutes     int
+	peak        float64
+	limit       bool
+	band        baseline.Band
+	pods        []string
+	maxPods     int
+	// runStart is the start of a persisted pinned run.
+	runStart time.Time
+	runLen   int
+}
+
+type pending struct {
+	t time.Time
+	x float64
+}
+
+// pinDetector is res-cpu or res-memory.
+type pinDetector struct {
+	id, metric, noun string
+	severity         signal.Severity
+	cur              *open
+	pending          []pending // run minutes not learned yet (run short of PinnedMinutes)
+}
+
+func (e *evaluator) minute(mi *minute) {
+	m, t := e.m, mi.t
+	ready := m.Trained() > e.cfg.Learning
+	if ready && m.Ready.IsZero() {
+		m.Ready = t
+	}
+	e.learning = !ready
+	e.pin(&e.cpu, mi, mi.cpu, mi.cpuLimit, mi.hasCPU, mi.cpuPods)
+	e.pin(&e.mem, mi, mi.mem, mi.memLimit, mi.hasMem, mi.memPods)
+	e.sprawlMinute(mi)
+	e.netMinute(mi)
+}
+
+// pin runs a pinned-run detector on one minute and learns the minute
+// unless it belongs to an alarmed run.
+func (e *evaluator) pin(d *pinDetector, mi *minute, x float64, limit, has bool, pods []string) {
+	m, t, cfg := e.m, mi.t, e.cfg
+	st := m.SlowState(d.metric)
+	inRun := st.Sum > 0
+	b := m.Band(d.metric, t, bandK)
+	pinned := has && x >= cfg.PinnedPercent
+	far := e.learning || b.Samples == 0 || x >= max(b.Top, 1)*farRatio
+	if !pinned || !(inRun || far) {
+		// The run, if any, ends: a short one was normal after all.
+		m.Accumulate(d.metric, t, -math.MaxFloat64, 0, 1, math.Inf(1))
+		e.flushPin(d)
+		e.learnPending(d)
+		if has {
+			m.Learn(d.metric, t, x)
+		}
+		return
+	}
+	st, _ = m.Accumulate(d.metric, t, 1, 0, 1, math.Inf(1))
+	if st.Minutes < cfg.PinnedMinutes {
+		if e.learning {
+			m.Learn(d.metric, t, x)
+		} else {
+			d.pending = append(d.pending, pending{t, x})
+		}
+		return
+	}
+	if e.learning {
+		m.Learn(d.metric, t, x)
+	}
+	d.pending = nil // part of an alarmed run: never learned
+	o := d.cur
+	if o == nil {
+		o = &open{first: mi.first, runStart: st.Start}
+		if st.Minutes > 1 {
+			// The run began earlier, maybe in an earlier batch: the
+			// finding starts there, so every batch updates the same one.
+			o.first = st.Start
+		}
+		d.cur = o
+	}
+	o.last, o.lastMinute = mi.last, t
+	o.minutes++
+	o.runLen = st.Minutes
+	o.pods = mergePods(o.pods, pods)
+	if o.minutes == 1 || x > o.peak {
+		o.peak, o.limit, o.band = x, limit, b
+	}
+}
+
+func (e *evaluator) learnPending(d *pinDetector) {
+	for _, p := range d.pending {
+		e.m.Learn(d.metric, p.t, p.x)
+	}
+	d.pending = nil
+}
+
+func (e *evaluator) flushPin(d *pinDetector) {
+	o := d.cur
+	if o == nil {
+		return
+	}
+	d.cur = nil
+	// New: the run began before the model had its learning behind it.
+	isNew := e.m.Ready.IsZero() || o.runStart.Before(e.m.Ready)
+	tech := "T1499"
+	if isNew || strings.Contains(e.workload, "/Pod/") {
+		tech = "T1496"
+	}
+	of := "its node or reservation"
+	if o.limit {
+		of = "its limit"
+	}
+	s := e.signal(d.id, tech, tacticResource, d.severity, o)
+	s.Count = o.runLen
+	s.Title = fmt.Sprintf("%s of %s pinned at %.0f%% of %s for %d min", d.noun, e.workload, o.peak, of, o.runLen)
+	s.Description = fmt.Sprintf("%s of %s (per-minute maximum over its pods, in percent of %s) stayed at or above %.0f%% for %d consecutive minutes from %s to %s, peaking at %.1f%%. %s Pods pinned: %s.",
+		d.noun, e.workload, of, e.cfg.PinnedPercent, o.runLen, hhmm(o.first), hhmm(o.lastMinute), o.peak,
+		e.expected(o.band, "%", isNew), podList(o.pods))
+	s.Measurement = e.measure(d.metric, "%", o.peak, o.band)
+	e.out = append(e.out, s)
+}
+
+func (e *evaluator) sprawlMinute(mi *minute) {
+	if e.learning && len(mi.cpuPods) >= e.cfg.SprawlPods {
+		o := e.sprawl
+		if o == nil {
+			o = &open{first: mi.first}
+			e.sprawl = o
+		}
+		o.last, o.lastMinute = mi.last, mi.t
+		o.minutes++
+		o.runLen = o.minutes
+		o.pods = mergePods(o.pods, mi.cpuPods)
+		o.maxPods = max(o.maxPods, len(mi.cpuPods))
+		o.peak = max(o.peak, mi.cpu)
+		return
+	}
+	e.flushSprawl()
+}
+
+func (e *evaluator) flushSprawl() {
+	o := e.sprawl
+	if o == nil {
+		return
+	}
+	e.sprawl = nil
+	s := e.signal(SprawlID, "T1496", tacticResource, signal.High, o)
+	s.Title = fmt.Sprintf("%d pods of new workload %s pinned at their CPU limit", o.maxPods, e.workload)
+	s.Description = fmt.Sprintf("Up to %d distinct pods of %s were at or above %.0f%% CPU in the same minute, for %d minute(s) from %s to %s (peak %.1f%%), while the workload is new (baseline learned from %s of the %s learning period): a burst of pinned replicas is how miners spread. Pods pinned: %s.",
+		o.maxPods, e.workload, e.cfg.PinnedPercent, o.minutes, hhmm(o.first), hhmm(o.lastMinute), o.peak,
+		dur(e.m.Trained()), dur(e.cfg.Learning), podList(o.pods))
+	s.Measurement = &signal.Measurement{Metric: "pinned_pods_per_min", Unit: "pods", Observed: float64(o.maxPods),
+		High: float64(e.cfg.SprawlPods), Score: round2(float64(o.maxPods) / float64(e.cfg.SprawlPods)), Trained: e.m.Trained()}
+	e.out = append(e.out, s)
+}
+
+func (e *evaluator) netMinute(mi *minute) {
+	m, t := e.m, mi.t
+	if !mi.hasNet {
+		e.flushNet()
+		return
+	}
+	b := m.Band(MetricNetTx, t, bandK)
+	x := mi.net
+	if e.learning || b.Samples == 0 || x <= b.High || x < netRatio*b.Expected || x < minNetTx {
+		e.flushNet()
+		m.Learn(MetricNetTx, t, x)
+		return
+	}
+	o := e.net
+	if o == nil {
+		o = &open{first: mi.first}
+		e.net = o
+	}
+	o.last, o.lastMinute = mi.last, t
+	o.minutes++
+	o.runLen = o.minutes
+	if o.minutes == 1 || x > o.peak {
+		o.peak, o.band = x, b
+	}
+}
+
+func (e *evaluator) flushNet() {
+	o := e.net
+	if o == nil {
+		return
+	}
+	e.net = nil
+	b := o.band
+	ratio := o.peak / max(b.Expected, 1)
+	s := e.signal(NetTxID, "T1498.001", tacticDoS, signal.Medium, o)
+	s.Title = fmt.Sprintf("Outbound traffic of %s at %s/s, %.0fx its normal", e.workload, bytesStr(o.peak), ratio)
+	s.Description = fmt.Sprintf("Pods of %s sent %s/s in one minute (sum over pods) against an expected %s/s (normal band %s/s to %s/s, %s slot of %d samples), %.0fx the median, robust z %.1f, over %d minute(s) from %s to %s. Baseline learned from %s.",
+		e.workload, bytesStr(o.peak), bytesStr(b.Expected), bytesStr(b.Low), bytesStr(b.High), b.Slot, b.Samples,
+		ratio, b.Z(o.peak), o.minutes, hhmm(o.first), hhmm(o.lastMinute), dur(e.m.Trained()))
+	s.Measurement = e.measure(MetricNetTx, "bytes/s", o.peak, b)
+	delete(s.Fields, "pods")
+	e.out = append(e.out, s)
+}
+
+func (e *evaluator) end() {
+	e.flushPin(&e.cpu)
+	e.flushPin(&e.mem)
+	// A run still short of PinnedMinutes cannot wait for the next batch.
+	e.learnPending(&e.cpu)
+	e.learnPending(&e.mem)
+	e.flushSprawl()
+	e.flushNet()
+}
+
+func (e *evaluator) signal(det, tech, tactic string, sev signal.Severity, o *open) signal.Signal {
+	return signal.Signal{
+		Detector: det, Technique: tech, Tactic: tactic, Workload: e.workload,
+		First: o.first, Last: o.last, Severity: sev, Count: o.runLen,
+		Fields: map[string]string{"pods": podField(o.pods), "minutes": strconv.Itoa(o.runLen)},
+	}
+}
+
+func (e *evaluator) measure(metric, unit string, x float64, b baseline.Band) *signal.Measurement {
+	return &signal.Measurement{Metric: metric + "_per_min", Unit: unit, Observed: round2(x), Expected: round2(b.Expected),
+		Low: round2(b.Low), High: round2(b.High), Score: round2(b.Z(x)), Trained: e.m.Trained()}
+}
+
+func (e *evaluator) expected(b baseline.Band, unit string, isNew bool) string {
+	var sb strings.Builder
+	if b.Samples > 0 {
+		fmt.Fprintf(&sb, "Expected %.1f%s at this time (%s slot of %d samples, normal band %.1f%s to %.1f%s, most seen %.1f%s).",
+			b.Expected, unit, b.Slot, b.Samples, b.Low, unit, b.High, unit, b.Top, unit)
+	} else {
+		sb.WriteString("No baseline for this time.")
+	}
+	if isNew {
+		fmt.Fprintf(&sb, " The workload is new: its baseline had learned %s of the %s learning period when this began.", dur(e.m.Trained()), dur(e.cfg.Learning))
+	} else {
+		fmt.Fprintf(&sb, " Baseline learned from %s.", dur(e.m.Trained()))
+	}
+	return sb.String()
+}
+
+func podList(pods []string) string {
+	if len(pods) == 0 {
+		return "none"
+	}
+	return podField(pods)
+}
+
+func podField(pods []string) string {
+	if len(pods) <= maxPodNames {
+		return strings.Join(pods, ",")
+	}
+	return strings.Join(pods[:maxPodNames], ",") + ",+" + strconv.Itoa(len(pods)-maxPodNames) + " more"
+}
+
+func hhmm(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
+
+func dur(d time.Duration) string {
+	h := int(d / time.Hour)
+	mins := int(d%time.Hour) / int(time.Minute)
+	switch {
+	case h >= 48:
+		return fmt.Sprintf("%dd%dh", h/24, h%24)
+	case h > 0:
+		return fmt.Sprintf("%dh%02dm", h, mins)
+	}
+	return fmt.Sprintf("%dm", mins)
+}
+
+func bytesStr(x float64) string {
+	const unit = 1024
+	if x < unit {
+		return fmt.Sprintf("%.0f B", x)
+	}
+	sfx := "KMGTPE"
+	i := 0
+	for x >= unit*unit && i < len(sfx)-1 {
+		x /= unit
+		i++
+	}
+	return fmt.Sprintf("%.1f %ciB", x/unit, sfx[i])
+}
+
+func round2(x float64) float64 { return math.Round(x*100) / 100 }
