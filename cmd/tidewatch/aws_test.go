@@ -10,6 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+
 	"github.com/tidewatch/tidewatch/shared/finding"
 )
 
@@ -138,5 +142,41 @@ func TestConfigSuppressAddListRemove(t *testing.T) {
 	}
 	if strings.Contains(stdout.String(), id) {
 		t.Errorf("removed suppression still listed:\n%s", stdout.String())
+	}
+}
+
+// TestSimulatePut puts a simulation into CloudWatch Logs (moto) and reads
+// the attack's exec back, as a user proving a deployed stack would.
+func TestSimulatePut(t *testing.T) {
+	awsEnv(t)
+	ctx := context.Background()
+	var stdout, stderr bytes.Buffer
+	if err := run(ctx, []string{"simulate", "--put", "--days", "1", "--seed", "9"}, &stdout, &stderr); err != nil {
+		t.Fatalf("simulate --put: %v\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "put ") {
+		t.Errorf("output %q", stdout.String())
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := cloudwatchlogs.NewFromConfig(cfg)
+	pages := cloudwatchlogs.NewFilterLogEventsPaginator(logs, &cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("/aws/eks/prod/cluster")})
+	events, attack := 0, 0
+	for pages.HasMorePages() {
+		out, err := pages.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range out.Events {
+			events++
+			if strings.Contains(aws.ToString(ev.Message), "mallory") {
+				attack++
+			}
+		}
+	}
+	if events == 0 || attack == 0 {
+		t.Errorf("/aws/eks/prod/cluster holds %d events, %d of the attack", events, attack)
 	}
 }

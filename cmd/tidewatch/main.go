@@ -45,7 +45,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "replay":
 		return replay(ctx, args[1:], stdout, stderr)
 	case "simulate":
-		return simulateCmd(args[1:], stdout, stderr)
+		return simulateCmd(ctx, args[1:], stdout, stderr)
 	case "config":
 		return configCmd(ctx, args[1:], stdout, stderr)
 	case "table":

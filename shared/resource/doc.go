@@ -24,9 +24,17 @@
 //     every batch that extends it emits a signal with the same First (and so
 //     the same Signal.Key): the finding grows rather than repeats.
 //   - While learning (less than Config.Learning of event time), every minute
-//     is learned; afterwards the minutes of an alarmed run are not learned,
-//     and the first minutes of a run that has not reached
-//     Config.PinnedMinutes yet are learned only once the run ends short or
-//     the batch ends. A recurring pin (a nightly job) therefore becomes known
-//     after one occurrence; a miner that keeps running keeps alarming.
+//     is learned. Afterwards a minute is not learned when it is anomalous:
+//     part of a run that has reached Config.PinnedMinutes, or a net-tx
+//     outlier. The first PinnedMinutes-1 minutes of a run are learned (they
+//     are not anomalous yet), so a recurring pin at the same hour (a nightly
+//     job) alarms once and is known the next day; a miner that keeps running
+//     is one unbroken run and keeps alarming.
+//   - A run starts only with a pinned minute far above the most the
+//     workload is known to do at that hour (Band.Top), or any pinned minute
+//     while the workload is new; it then lasts while the minutes stay
+//     pinned, so its own learned minutes cannot end it.
+//   - Percentages are learned in half-octave buckets, so a workload that
+//     normally reaches 64% or more at that hour cannot be told from one at
+//     its limit: res-cpu and res-memory look for jumps from well below.
 package resource

@@ -208,6 +208,7 @@ type minute struct {
 	hasMem      bool
 	net         float64
 	hasNet      bool
+	netPods     []string
 	cpuPods     []string // pods at or above PinnedPercent CPU, sorted
 	memPods     []string
 }
@@ -247,7 +248,8 @@ func minutes(samples []Sample, pinned float64) []minute {
 				mi.hasNet = true
 			}
 		}
-		for _, p := range slices.Sorted(mapKeys(net)) {
+		mi.netPods = slices.Sorted(mapKeys(net))
+		for _, p := range mi.netPods {
 			mi.net += net[p]
 		}
 		out = append(out, mi)
@@ -348,17 +350,15 @@ type open struct {
 	runLen   int
 }
 
-type pending struct {
-	t time.Time
-	x float64
-}
-
 // pinDetector is res-cpu or res-memory.
 type pinDetector struct {
 	id, metric, noun string
 	severity         signal.Severity
 	cur              *open
-	pending          []pending // run minutes not learned yet (run short of PinnedMinutes)
+	// runFirst and runBand are the first event time of the run and the
+	// band before it, when the run began in this batch.
+	runFirst time.Time
+	runBand  baseline.Band
 }
 
 func (e *evaluator) minute(mi *minute) {
@@ -387,32 +387,33 @@ func (e *evaluator) pin(d *pinDetector, mi *minute, x float64, limit, has bool, 
 		// The run, if any, ends: a short one was normal after all.
 		m.Accumulate(d.metric, t, -math.MaxFloat64, 0, 1, math.Inf(1))
 		e.flushPin(d)
-		e.learnPending(d)
 		if has {
 			m.Learn(d.metric, t, x)
 		}
 		return
 	}
 	st, _ = m.Accumulate(d.metric, t, 1, 0, 1, math.Inf(1))
-	if st.Minutes < cfg.PinnedMinutes {
-		if e.learning {
-			m.Learn(d.metric, t, x)
-		} else {
-			d.pending = append(d.pending, pending{t, x})
-		}
-		return
+	if st.Minutes == 1 {
+		d.runFirst, d.runBand = mi.first, b
 	}
-	if e.learning {
+	// Minutes of a run short of PinnedMinutes are not anomalous yet and
+	// are learned: they are what lets a recurring job become known after
+	// one occurrence. After learning, alarmed minutes are not learned.
+	if st.Minutes < cfg.PinnedMinutes || e.learning {
 		m.Learn(d.metric, t, x)
 	}
-	d.pending = nil // part of an alarmed run: never learned
+	if st.Minutes < cfg.PinnedMinutes {
+		return
+	}
 	o := d.cur
 	if o == nil {
-		o = &open{first: mi.first, runStart: st.Start}
-		if st.Minutes > 1 {
-			// The run began earlier, maybe in an earlier batch: the
-			// finding starts there, so every batch updates the same one.
-			o.first = st.Start
+		// The finding starts where the run began, maybe in an earlier
+		// batch, so every batch of a long run updates the same one; it is
+		// explained by the band before the run, which the run's own
+		// minutes (learned while new) do not inflate.
+		o = &open{first: st.Start, runStart: st.Start, band: b}
+		if d.runFirst.Truncate(time.Minute).Equal(st.Start) {
+			o.first, o.band = d.runFirst, d.runBand
 		}
 		d.cur = o
 	}
@@ -421,15 +422,8 @@ func (e *evaluator) pin(d *pinDetector, mi *minute, x float64, limit, has bool, 
 	o.runLen = st.Minutes
 	o.pods = mergePods(o.pods, pods)
 	if o.minutes == 1 || x > o.peak {
-		o.peak, o.limit, o.band = x, limit, b
+		o.peak, o.limit = x, limit
 	}
-}
-
-func (e *evaluator) learnPending(d *pinDetector) {
-	for _, p := range d.pending {
-		e.m.Learn(d.metric, p.t, p.x)
-	}
-	d.pending = nil
 }
 
 func (e *evaluator) flushPin(d *pinDetector) {
@@ -513,6 +507,7 @@ func (e *evaluator) netMinute(mi *minute) {
 	o.last, o.lastMinute = mi.last, t
 	o.minutes++
 	o.runLen = o.minutes
+	o.pods = mergePods(o.pods, mi.netPods)
 	if o.minutes == 1 || x > o.peak {
 		o.peak, o.band = x, b
 	}
@@ -532,16 +527,12 @@ func (e *evaluator) flushNet() {
 		e.workload, bytesStr(o.peak), bytesStr(b.Expected), bytesStr(b.Low), bytesStr(b.High), b.Slot, b.Samples,
 		ratio, b.Z(o.peak), o.minutes, hhmm(o.first), hhmm(o.lastMinute), dur(e.m.Trained()))
 	s.Measurement = e.measure(MetricNetTx, "bytes/s", o.peak, b)
-	delete(s.Fields, "pods")
 	e.out = append(e.out, s)
 }
 
 func (e *evaluator) end() {
 	e.flushPin(&e.cpu)
 	e.flushPin(&e.mem)
-	// A run still short of PinnedMinutes cannot wait for the next batch.
-	e.learnPending(&e.cpu)
-	e.learnPending(&e.mem)
 	e.flushSprawl()
 	e.flushNet()
 }
@@ -568,7 +559,7 @@ func (e *evaluator) expected(b baseline.Band, unit string, isNew bool) string {
 		sb.WriteString("No baseline for this time.")
 	}
 	if isNew {
-		fmt.Fprintf(&sb, " The workload is new: its baseline had learned %s of the %s learning period when this began.", dur(e.m.Trained()), dur(e.cfg.Learning))
+		fmt.Fprintf(&sb, " The workload is new: it began while its baseline was still learning (now %s of the %s learning period).", dur(e.m.Trained()), dur(e.cfg.Learning))
 	} else {
 		fmt.Fprintf(&sb, " Baseline learned from %s.", dur(e.m.Trained()))
 	}
