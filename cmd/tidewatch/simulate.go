@@ -42,7 +42,7 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.Visit(func(f *flag.Flag) { startSet = startSet || f.Name == "start" })
 	if *put && !startSet {
 		// CloudWatch Logs accepts events of the last 14 days only: end
-		// the simulation today.
+		// the simulation with yesterday as the attack day.
 		day = time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -*days-1)
 	}
 	opts := simulate.Options{Seed: *seed, Start: day, Days: *days, Scale: *scale}
