@@ -3,28 +3,16 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/tidewatch/tidewatch/shared/lambdaapp"
 	"github.com/tidewatch/tidewatch/shared/pipeline"
 )
 
 func main() {
-	if err := run(); err != nil {
+	if err := lambdaapp.Main(pipeline.KindAudit); err != nil {
 		fmt.Fprintln(os.Stderr, "audit:", err)
 		os.Exit(1)
 	}
-}
-
-func run() error {
-	h, err := lambdaapp.New(context.Background(), pipeline.KindAudit, os.LookupEnv)
-	if err != nil {
-		return err
-	}
-	lambda.Start(h.Handle)
-	return nil
 }

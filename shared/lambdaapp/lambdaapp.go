@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -162,4 +163,16 @@ func errString(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// Main is the whole of a function's main: read the configuration, build
+// the adapters, serve invocations. It returns only on a start-up error,
+// which the caller reports before exiting non-zero.
+func Main(kind pipeline.Kind) error {
+	h, err := New(context.Background(), kind, os.LookupEnv)
+	if err != nil {
+		return err
+	}
+	lambda.Start(h.Handle)
+	return nil
 }

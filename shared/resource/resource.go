@@ -224,7 +224,7 @@ func minutes(samples []Sample, pinned float64) []minute {
 		for ; j < len(samples) && samples[j].Time.UTC().Truncate(time.Minute).Equal(t); j++ {
 			s := &samples[j]
 			mi.last = s.Time
-			if v, lim, ok := s.cpu(); ok {
+			if v, lim, ok := s.cpu(); ok && valid(v) {
 				if !mi.hasCPU || v > mi.cpu {
 					mi.cpu, mi.cpuLimit = v, lim
 				}
@@ -233,7 +233,7 @@ func minutes(samples []Sample, pinned float64) []minute {
 					mi.cpuPods = addPod(mi.cpuPods, s.Pod)
 				}
 			}
-			if v, lim, ok := s.mem(); ok {
+			if v, lim, ok := s.mem(); ok && valid(v) {
 				if !mi.hasMem || v > mi.mem {
 					mi.mem, mi.memLimit = v, lim
 				}
@@ -242,7 +242,7 @@ func minutes(samples []Sample, pinned float64) []minute {
 					mi.memPods = addPod(mi.memPods, s.Pod)
 				}
 			}
-			if s.Has&HasNetTx != 0 {
+			if s.Has&HasNetTx != 0 && valid(s.NetTx) {
 				// One pod reporting twice in a minute is one rate, not two.
 				net[s.Pod] = max(net[s.Pod], s.NetTx)
 				mi.hasNet = true
@@ -257,6 +257,9 @@ func minutes(samples []Sample, pinned float64) []minute {
 	}
 	return out
 }
+
+// valid rejects what a hand-built Sample may carry and no metric can be.
+func valid(v float64) bool { return v >= 0 && !math.IsInf(v, 1) }
 
 func mapKeys(m map[string]float64) func(func(string) bool) {
 	return func(yield func(string) bool) {
@@ -382,7 +385,7 @@ func (e *evaluator) pin(d *pinDetector, mi *minute, x float64, limit, has bool, 
 	inRun := st.Sum > 0
 	b := m.Band(d.metric, t, bandK)
 	pinned := has && x >= cfg.PinnedPercent
-	far := e.learning || b.Samples == 0 || x >= max(b.Top, 1)*farRatio
+	far := e.learning || b.Samples == 0 || x >= pinHigh(b)
 	if !pinned || !(inRun || far) {
 		// The run, if any, ends: a short one was normal after all.
 		m.Accumulate(d.metric, t, -math.MaxFloat64, 0, 1, math.Inf(1))
@@ -449,6 +452,8 @@ func (e *evaluator) flushPin(d *pinDetector) {
 		d.noun, e.workload, of, e.cfg.PinnedPercent, o.runLen, hhmm(o.first), hhmm(o.lastMinute), o.peak,
 		e.expected(o.band, "%", isNew), podList(o.pods))
 	s.Measurement = e.measure(d.metric, "%", o.peak, o.band)
+	// The run started above this, not above the widened log band.
+	s.Measurement.High = round2(pinHigh(o.band))
 	e.out = append(e.out, s)
 }
 
@@ -494,7 +499,7 @@ func (e *evaluator) netMinute(mi *minute) {
 	}
 	b := m.Band(MetricNetTx, t, bandK)
 	x := mi.net
-	if e.learning || b.Samples == 0 || x <= b.High || x < netRatio*b.Expected || x < minNetTx {
+	if e.learning || b.Samples == 0 || x <= netHigh(b) {
 		e.flushNet()
 		m.Learn(MetricNetTx, t, x)
 		return
@@ -523,10 +528,11 @@ func (e *evaluator) flushNet() {
 	ratio := o.peak / max(b.Expected, 1)
 	s := e.signal(NetTxID, "T1498.001", tacticDoS, signal.Medium, o)
 	s.Title = fmt.Sprintf("Outbound traffic of %s at %s/s, %.0fx its normal", e.workload, bytesStr(o.peak), ratio)
-	s.Description = fmt.Sprintf("Pods of %s sent %s/s in one minute (sum over pods) against an expected %s/s (normal band %s/s to %s/s, %s slot of %d samples), %.0fx the median, robust z %.1f, over %d minute(s) from %s to %s. Baseline learned from %s.",
-		e.workload, bytesStr(o.peak), bytesStr(b.Expected), bytesStr(b.Low), bytesStr(b.High), b.Slot, b.Samples,
+	s.Description = fmt.Sprintf("Pods of %s sent %s/s in one minute (sum over pods) against an expected %s/s (normal band %s/s to %s/s, alarm above %s/s, %s slot of %d samples), %.0fx the median, robust z %.1f, over %d minute(s) from %s to %s. Baseline learned from %s.",
+		e.workload, bytesStr(o.peak), bytesStr(b.Expected), bytesStr(b.Low), bytesStr(b.High), bytesStr(netHigh(b)), b.Slot, b.Samples,
 		ratio, b.Z(o.peak), o.minutes, hhmm(o.first), hhmm(o.lastMinute), dur(e.m.Trained()))
 	s.Measurement = e.measure(MetricNetTx, "bytes/s", o.peak, b)
+	s.Measurement.High = round2(netHigh(b))
 	e.out = append(e.out, s)
 }
 
@@ -553,8 +559,8 @@ func (e *evaluator) measure(metric, unit string, x float64, b baseline.Band) *si
 func (e *evaluator) expected(b baseline.Band, unit string, isNew bool) string {
 	var sb strings.Builder
 	if b.Samples > 0 {
-		fmt.Fprintf(&sb, "Expected %.1f%s at this time (%s slot of %d samples, normal band %.1f%s to %.1f%s, most seen %.1f%s).",
-			b.Expected, unit, b.Slot, b.Samples, b.Low, unit, b.High, unit, b.Top, unit)
+		fmt.Fprintf(&sb, "Expected %.1f%s at this time (%s slot of %d samples, most seen %.1f%s, normal up to %.1f%s).",
+			b.Expected, unit, b.Slot, b.Samples, b.Top, unit, pinHigh(b), unit)
 	} else {
 		sb.WriteString("No baseline for this time.")
 	}
@@ -565,6 +571,14 @@ func (e *evaluator) expected(b baseline.Band, unit string, isNew bool) string {
 	}
 	return sb.String()
 }
+
+// netHigh is the most net-tx may be in a minute: above the widened band,
+// at least netRatio times the median, at least minNetTx.
+func netHigh(b baseline.Band) float64 { return max(b.High, netRatio*b.Expected, minNetTx) }
+
+// pinHigh is the level a pinned minute must reach to start a run on a
+// trained band.
+func pinHigh(b baseline.Band) float64 { return max(b.Top, 1) * farRatio }
 
 func podList(pods []string) string {
 	if len(pods) == 0 {

@@ -2,6 +2,7 @@ package resource
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -201,7 +202,8 @@ func TestDetectors(t *testing.T) {
 			if tc.title != "" && s.Title != tc.title {
 				t.Errorf("title %q, want %q", s.Title, tc.title)
 			}
-			if s.Measurement == nil || s.Measurement.Observed <= s.Measurement.Expected || s.Measurement.Trained <= 0 {
+			if s.Measurement == nil || s.Measurement.Observed <= s.Measurement.Expected || s.Measurement.Trained <= 0 ||
+				(s.Measurement.High > 0 && s.Measurement.Observed <= s.Measurement.High) {
 				t.Errorf("measurement %+v", s.Measurement)
 			}
 			if s.Fields["pods"] == "" || s.Description == "" || !strings.Contains(s.Description, tc.workload) {
@@ -403,6 +405,10 @@ func TestStale(t *testing.T) {
 	}
 	if m.Stale != 30 {
 		t.Errorf("stale %d, want 30", m.Stale)
+	}
+	bad := []Sample{{Workload: w, Pod: "p", Time: monday.Add(2 * time.Hour), CPU: math.NaN(), NetTx: math.Inf(1), Has: HasCPU | HasNetTx}}
+	if got := Evaluate(w, bad, m, DefaultConfig()); len(got) != 0 {
+		t.Errorf("NaN and Inf judged: %+v", got)
 	}
 	if got := Evaluate(w, nil, nil, DefaultConfig()); got != nil {
 		t.Errorf("nil model: %+v", got)
