@@ -20,13 +20,9 @@ import (
 	"github.com/tidewatch/tidewatch/shared/store"
 )
 
-// pending lists the expected detections of detectors that tidewatch does
-// not have yet (resource exhaustion from Container Insights), and those
-// the current detectors miss on these samples, each with why. Every other
-// expectation must hold.
+// pending lists the expected detections the current detectors miss on
+// these samples, each with why. Every other expectation must hold.
 var pending = map[string]string{
-	"res-cpu":                "resource-exhaustion detectors are not built yet",
-	"res-sprawl":             "resource-exhaustion detectors are not built yet",
 	"k8s-untrusted-registry": "the registry rule is still warming up (fewer than 50 pod creates in the samples)",
 	"net-slow-flood":         "the 3x rise of orders is within its seasonal band for the first hours; see the CUSUM tuning note",
 }

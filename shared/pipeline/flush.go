@@ -15,6 +15,7 @@ import (
 	"github.com/tidewatch/tidewatch/shared/detect"
 	"github.com/tidewatch/tidewatch/shared/flowlog"
 	"github.com/tidewatch/tidewatch/shared/k8saudit"
+	"github.com/tidewatch/tidewatch/shared/resource"
 	"github.com/tidewatch/tidewatch/shared/rules"
 	"github.com/tidewatch/tidewatch/shared/signal"
 	"github.com/tidewatch/tidewatch/shared/window"
@@ -89,6 +90,8 @@ func (p *Pipeline) flush(ctx context.Context, closeAll bool) (Report, error) {
 	if err != nil {
 		return rep, err
 	}
+	samples := p.samples
+	p.samples = map[string][]resource.Sample{}
 	var sigs []signal.Signal
 	if sigs, err = p.auditStep(ctx, audit, false); err != nil {
 		return rep, err
@@ -98,6 +101,11 @@ func (p *Pipeline) flush(ctx context.Context, closeAll bool) (Report, error) {
 		return rep, err
 	}
 	sigs = append(sigs, flowSigs...)
+	resSigs, err := p.resourceStep(ctx, samples, false)
+	if err != nil {
+		return rep, err
+	}
+	sigs = append(sigs, resSigs...)
 	rep.Signals += len(sigs)
 	if err := p.ids.save(ctx, p.store, p.now()); err != nil {
 		return rep, err
@@ -111,6 +119,9 @@ func (p *Pipeline) flush(ctx context.Context, closeAll bool) (Report, error) {
 		return rep, err
 	}
 	if _, err := p.windowStep(ctx, flows, true); err != nil {
+		return rep, err
+	}
+	if _, err := p.resourceStep(ctx, samples, true); err != nil {
 		return rep, err
 	}
 	return rep, nil

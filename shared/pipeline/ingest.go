@@ -215,12 +215,13 @@ func (p *Pipeline) AddAudit(ev *k8saudit.Event, src *Source) {
 func (p *Pipeline) AddInsights(ev *insights.Event, src *Source) {
 	p.rep.Read("insights", 1)
 	p.observe(ev.Time)
-	if ev.Platform != insights.EKS || ev.PodName == "" || len(ev.Owners) == 0 {
-		return
-	}
 	cluster := ev.Cluster
 	if cluster == "" {
 		cluster = src.Cluster
+	}
+	p.addSample(ev, cluster)
+	if ev.Platform != insights.EKS || ev.PodName == "" || len(ev.Owners) == 0 {
+		return
 	}
 	owners := make([]ownerRef, 0, len(ev.Owners))
 	for _, o := range ev.Owners {
@@ -230,7 +231,7 @@ func (p *Pipeline) AddInsights(ev *insights.Event, src *Source) {
 }
 
 // Pending reports how many records wait for the next Flush.
-func (p *Pipeline) Pending() int { return len(p.flows) + len(p.audit) }
+func (p *Pipeline) Pending() int { return len(p.flows) + len(p.audit) + len(p.samples) }
 
 func incr(m map[string]int, k string) map[string]int {
 	if m == nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/tidewatch/tidewatch/shared/detect"
 	"github.com/tidewatch/tidewatch/shared/finding"
 	"github.com/tidewatch/tidewatch/shared/flowlog"
+	"github.com/tidewatch/tidewatch/shared/resource"
 	"github.com/tidewatch/tidewatch/shared/rules"
 	"github.com/tidewatch/tidewatch/shared/signal"
 	"github.com/tidewatch/tidewatch/shared/window"
@@ -67,6 +68,8 @@ type Pipeline struct {
 	findingTTL time.Duration
 
 	cfg            *config.Config
+	resourceCfg    resource.Config
+	samples        map[string][]resource.Sample
 	parser         *flowlog.Parser
 	rec            flowlog.Record
 	engine         *rules.Engine
@@ -121,6 +124,9 @@ func New(o Options) (*Pipeline, error) {
 	p.vpcIDs = map[vpcKey]string{}
 	p.accounts = map[string]string{}
 	p.touched = map[string]bool{}
+	p.samples = map[string][]resource.Sample{}
+	p.resourceCfg = resource.DefaultConfig()
+	p.resourceCfg.Learning = p.detectCfg.Learning
 	if o.MinNotify != nil {
 		p.minNotify = *o.MinNotify
 	}
