@@ -10,10 +10,9 @@ func ipKey(ip string) Key { return Key{PK: "ip#" + ip, SK: skState} }
 func podKey(cluster, ns, pod string) Key {
 	return Key{PK: "pod#" + cluster + "/" + ns + "/" + pod, SK: skState}
 }
-func windowKey(workload string) Key   { return Key{PK: "win#" + workload, SK: skState} }
-func baselineKey(workload string) Key { return Key{PK: "baseline#" + workload, SK: skState} }
-func rulesKey(cluster string) Key     { return Key{PK: "rules#" + cluster, SK: skState} }
-func findingKey(id string) Key        { return Key{PK: "finding#" + id, SK: skState} }
+func windowKey(workload string) Key { return Key{PK: "win#" + workload, SK: skState} }
+func rulesKey(cluster string) Key   { return Key{PK: "rules#" + cluster, SK: skState} }
+func findingKey(id string) Key      { return Key{PK: "finding#" + id, SK: skState} }
 func notifiedKey(id, severity string) Key {
 	return Key{PK: "notified#" + id, SK: severity}
 }

@@ -3,10 +3,8 @@ package securityhub
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
-	"math/rand/v2"
 	"sort"
 	"strings"
 	"sync"
@@ -15,9 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/securityhub"
 	"github.com/aws/aws-sdk-go-v2/service/securityhub/types"
-	"github.com/aws/smithy-go"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/tidewatch/tidewatch/shared/backoff"
 	"github.com/tidewatch/tidewatch/shared/finding"
 	"github.com/tidewatch/tidewatch/shared/pipeline"
 )
@@ -177,7 +174,7 @@ func (p *Publisher) importBatch(ctx context.Context, batch []prepared) (failed, 
 	var gaveUp []prepared          // refused as invalid: not retried
 	for attempt := 0; attempt < p.maxAttempts && len(pending) > 0; attempt++ {
 		if attempt > 0 {
-			if err := p.sleep(ctx, attempt); err != nil {
+			if err := backoff.Sleep(ctx, attempt, p.baseDelay, p.maxDelay); err != nil {
 				lastErr = err
 				break
 			}
@@ -238,44 +235,10 @@ func (p *Publisher) remember(pf prepared) {
 	}
 }
 
-func (p *Publisher) sleep(ctx context.Context, attempt int) error {
-	ceil := p.baseDelay << min(attempt, 20)
-	if ceil <= 0 || ceil > p.maxDelay {
-		ceil = p.maxDelay
-	}
-	t := time.NewTimer(time.Duration(rand.Int64N(int64(ceil) + 1)))
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
 // retryable reports throttling, limits and server-side failures.
 func retryable(err error) bool {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return false
-	}
-	var api smithy.APIError
-	if errors.As(err, &api) {
-		switch api.ErrorCode() {
-		case "TooManyRequestsException", "ThrottlingException", "Throttling", "LimitExceededException",
-			"InternalException", "InternalServerException", "ServiceUnavailable", "ServiceUnavailableException":
-			return true
-		}
-		if api.ErrorFault() == smithy.FaultServer {
-			return true
-		}
-	}
-	var resp *smithyhttp.ResponseError
-	if errors.As(err, &resp) {
-		code := resp.HTTPStatusCode()
-		return code == 429 || code >= 500
-	}
-	// No response at all (connection reset, timeout): try again.
-	return !errors.As(err, &api)
+	return backoff.Transient(err, "TooManyRequestsException", "ThrottlingException", "Throttling", "LimitExceededException",
+		"InternalException", "InternalServerException", "ServiceUnavailable", "ServiceUnavailableException")
 }
 
 // transientCode reports whether a FailedFindings error ("code: message")

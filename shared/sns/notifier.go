@@ -2,17 +2,14 @@ package sns
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/aws/smithy-go"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/tidewatch/tidewatch/shared/backoff"
 	"github.com/tidewatch/tidewatch/shared/finding"
 	"github.com/tidewatch/tidewatch/shared/pipeline"
 )
@@ -107,7 +104,7 @@ func (n *Notifier) publish(ctx context.Context, f *finding.Finding) error {
 	}
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
-			if err := n.sleep(ctx, attempt); err != nil {
+			if err := backoff.Sleep(ctx, attempt, n.baseDelay, n.maxDelay); err != nil {
 				return fmt.Errorf("sns: publish %s: %w", f.ID, err)
 			}
 		}
@@ -121,41 +118,8 @@ func (n *Notifier) publish(ctx context.Context, f *finding.Finding) error {
 	}
 }
 
-func (n *Notifier) sleep(ctx context.Context, attempt int) error {
-	ceil := n.baseDelay << min(attempt, 20)
-	if ceil <= 0 || ceil > n.maxDelay {
-		ceil = n.maxDelay
-	}
-	t := time.NewTimer(time.Duration(rand.Int64N(int64(ceil) + 1)))
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
 // retryable reports throttling and server-side failures.
 func retryable(err error) bool {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return false
-	}
-	var api smithy.APIError
-	if errors.As(err, &api) {
-		switch api.ErrorCode() {
-		case "Throttled", "Throttling", "ThrottlingException", "ThrottledException", "KMSThrottlingException",
-			"InternalError", "InternalErrorException", "InternalFailure", "ServiceUnavailable":
-			return true
-		}
-		if api.ErrorFault() == smithy.FaultServer {
-			return true
-		}
-	}
-	var resp *smithyhttp.ResponseError
-	if errors.As(err, &resp) {
-		code := resp.HTTPStatusCode()
-		return code == 429 || code >= 500
-	}
-	return !errors.As(err, &api)
+	return backoff.Transient(err, "Throttled", "Throttling", "ThrottlingException", "ThrottledException", "KMSThrottlingException",
+		"InternalError", "InternalErrorException", "InternalFailure", "ServiceUnavailable")
 }

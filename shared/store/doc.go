@@ -6,7 +6,7 @@
 //
 // One table, created by CreateTable (on-demand billing, TTL on `ttl`):
 //
-//	pk  S  partition key: the item kind and its subject, e.g. "baseline#eks/prod/web/Deployment/api"
+//	pk  S  partition key: the item kind and its subject, e.g. "win#eks/prod/web/Deployment/api"
 //	sk  S  sort key: "state" for single items, a sub-key for collections
 //	d   B  the value, opaque to the store (the pipeline's encoding)
 //	v   N  version, for optimistic concurrency: UpdateMany writes v+1 on
@@ -21,16 +21,16 @@
 // The item kinds the pipeline keeps (see package pipeline for the exact
 // keys; the store treats pk and sk as opaque strings):
 //
-//	baseline#<workload>        the workload's learned normal
-//	ident#<ip>, ip#<ip>        pod IP → pod identity
-//	pod#<cluster>/<ns>/<pod>   pod → owning workload
-//	win#<workload>             the workload's open aggregation windows
-//	signal#<workload>          recent signals, for correlation
-//	finding#<id>               the last state of a finding
-//	notified#<id> / <severity> a notification was sent for that severity
-//	suppress / <rule>          run-time suppression rules
-//	rules#<cluster>            per-cluster audit rule state
-//	idem#<batch>, batch#<id>   idempotency markers (PutIfAbsent, with TTL)
+//	ip#<ip> / state                 pod IP → pod (cluster, namespace, name, since)
+//	pod#<cluster>/<ns>/<pod> / state pod → owning workload
+//	win#<workload> / state          the workload's open windows and network baseline, in one item
+//	res#<workload> / state          the workload's CPU, memory and network baseline
+//	rules#<cluster> / state         per-cluster audit rule state (registries, deployers)
+//	sig#<workload> / <evidence>     entry signals (exec, unexpected pods, knocks), for correlation
+//	finding#<id> / state            a finding's last state and the evidence folded into it
+//	notified#<id> / <severity>      a notification was sent for that severity
+//	suppress / <id>                 run-time suppressions (tidewatch config suppress)
+//	batch#<id> / state              a delivery already processed (redelivery marker, with TTL)
 //
 // # Invariants
 //

@@ -2,8 +2,9 @@ package store
 
 import (
 	"context"
-	"math/rand/v2"
 	"time"
+
+	"github.com/tidewatch/tidewatch/shared/backoff"
 )
 
 // Option tunes a Memory or Dynamo store.
@@ -73,19 +74,7 @@ func WithConcurrency(n int) Option {
 // backoff sleeps before retry number attempt (1 for the first retry),
 // with full jitter, or returns the context's error.
 func (o *options) backoff(ctx context.Context, attempt int) error {
-	ceil := o.baseDelay << min(attempt, 20)
-	if ceil <= 0 || ceil > o.maxDelay {
-		ceil = o.maxDelay
-	}
-	d := time.Duration(rand.Int64N(int64(ceil) + 1))
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return backoff.Sleep(ctx, attempt, o.baseDelay, o.maxDelay)
 }
 
 // live reports whether an item expiring at expires is still readable at
