@@ -4,6 +4,8 @@ import (
 	"errors"
 	"slices"
 	"time"
+
+	"github.com/tidewatch/tidewatch/shared/wire"
 )
 
 // DefaultLateness is how long after a minute ends (in event time, against
@@ -147,18 +149,18 @@ const maxOpen = 1 << 12
 
 // MarshalBinary encodes the Open compactly (versioned).
 func (o *Open) MarshalBinary() ([]byte, error) {
-	e := encoder{b: []byte{openVersion}}
-	e.str(o.Workload)
-	e.int(o.closed)
-	e.int(o.late.Records)
-	e.int(o.late.Bytes)
-	e.int(o.since.Records)
-	e.int(o.since.Bytes)
-	e.uint(uint64(len(o.parts)))
+	e := encoder{wire.Encoder{B: []byte{openVersion}}}
+	e.Str(o.Workload)
+	e.Int(o.closed)
+	e.Int(o.late.Records)
+	e.Int(o.late.Bytes)
+	e.Int(o.since.Records)
+	e.Int(o.since.Bytes)
+	e.Uint(uint64(len(o.parts)))
 	for i := range o.parts {
 		e.partial(&o.parts[i])
 	}
-	return e.b, nil
+	return e.B, nil
 }
 
 // UnmarshalBinary decodes what MarshalBinary wrote. Lateness is kept.
@@ -166,29 +168,29 @@ func (o *Open) UnmarshalBinary(b []byte) error {
 	if len(b) == 0 || b[0] != openVersion {
 		return ErrEncoding
 	}
-	d := decoder{b: b[1:]}
+	d := decoder{wire.NewDecoder(b[1:], ErrEncoding)}
 	v := Open{Lateness: o.Lateness}
-	v.Workload = d.str()
-	v.closed = d.int()
-	v.late = Late{d.int(), d.int()}
-	v.since = Late{d.int(), d.int()}
-	n := d.count(maxOpen)
+	v.Workload = d.Str()
+	v.closed = d.Int()
+	v.late = Late{d.Int(), d.Int()}
+	v.since = Late{d.Int(), d.Int()}
+	n := d.Count(maxOpen)
 	for range n {
 		p := d.partial(v.Workload)
-		if d.err != nil {
+		if d.Err() != nil {
 			break
 		}
 		if len(v.parts) > 0 && !v.parts[len(v.parts)-1].Start.Before(p.Start) {
-			d.fail()
+			d.Fail()
 			break
 		}
 		v.parts = append(v.parts, p)
 	}
-	if d.err == nil && len(d.b) != 0 {
-		d.fail()
+	if d.Err() == nil && d.Len() != 0 {
+		d.Fail()
 	}
-	if d.err != nil {
-		return d.err
+	if d.Err() != nil {
+		return d.Err()
 	}
 	*o = v
 	return nil
