@@ -208,7 +208,9 @@ func decodeBody(b []byte) (*Model, error) {
 		a := d.Addr()
 		bits := int(d.Bounded(128))
 		p, err := a.Prefix(bits)
-		if err != nil {
+		// The zero Addr gives the zero Prefix without an error; it is
+		// no destination, and it would not encode again.
+		if err != nil || !p.IsValid() {
 			d.Fail()
 			break
 		}
