@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -161,7 +162,13 @@ func fullModel() *Model {
 		t := monday.Add(time.Duration(i) * time.Minute)
 		m.Advance(t)
 		for _, n := range m.Metrics() {
-			m.Learn(n, t, math.Exp(12+2*r.NormFloat64()))
+			x := math.Exp(12 + 2*r.NormFloat64())
+			m.Learn(n, t, x)
+			// Every metric remembers its last hour, the cpu gauge with
+			// holes.
+			if n != "cpu" || i%3 != 0 {
+				m.Observe(n, t, x)
+			}
 		}
 	}
 	end := monday.Add(7 * 24 * time.Hour)
@@ -177,6 +184,63 @@ func fullModel() *Model {
 	}
 	m.Ready = monday.Add(24 * time.Hour)
 	return m
+}
+
+func TestRecent(t *testing.T) {
+	m := New("w")
+	m.Define("cpu", Gauge)
+	at := func(min int) time.Time { return monday.Add(time.Duration(min) * time.Minute) }
+	m.Observe(BytesOut, at(0), 5)
+	m.Observe(BytesOut, at(3), 7) // minutes 1 and 2 were silent: zero
+	m.Observe("cpu", at(0), 50)
+	m.Observe("cpu", at(3), 90)   // minutes 1 and 2 unknown for a gauge
+	m.Observe(BytesOut, at(2), 6) // a late minute still in the span
+	start, got := m.Recent(BytesOut, at(-10), at(10))
+	if !start.Equal(at(0)) || !slices.Equal(got, []float64{5, 0, 6, 7}) {
+		t.Errorf("bytes: start %v values %v, want %v [5 0 6 7]", start, got, at(0))
+	}
+	_, cpu := m.Recent("cpu", at(0), at(3))
+	if len(cpu) != 4 || cpu[0] != 50 || !math.IsNaN(cpu[1]) || !math.IsNaN(cpu[2]) || cpu[3] != 90 {
+		t.Errorf("cpu values %v, want [50 NaN NaN 90]", cpu)
+	}
+	m.Observe(BytesOut, at(RecentMinutes+3), 1)
+	start, got = m.Recent(BytesOut, at(0), at(RecentMinutes+3))
+	if !start.Equal(at(4)) || len(got) != RecentMinutes || got[len(got)-1] != 1 {
+		t.Errorf("after a shift: start %v, %d values ending %v; want start %v, %d values ending 1",
+			start, len(got), got[len(got)-1], at(4), RecentMinutes)
+	}
+	m.Observe(BytesOut, at(0), 99) // older than the span: ignored
+	if _, got := m.Recent(BytesOut, at(0), at(3)); len(got) != 0 {
+		t.Errorf("minutes before the span: %v, want none", got)
+	}
+	if _, got := m.Recent("nope", at(0), at(3)); got != nil {
+		t.Errorf("unknown metric: %v", got)
+	}
+}
+
+// TestReadsVersion1: a model written before recent minutes existed still
+// decodes, remembering none.
+func TestReadsVersion1(t *testing.T) {
+	m := fullModel()
+	for _, se := range m.series {
+		se.recent = recent{}
+	}
+	body := m.body()
+	// A version 1 body is the version 2 body without its recent section,
+	// which for a model with none is a single zero count.
+	if body[len(body)-1] != 0 {
+		t.Fatal("expected an empty recent section at the end of the body")
+	}
+	v1, err := decodeBody(body[:len(body)-1], 1)
+	if err != nil {
+		t.Fatalf("version 1 body: %v", err)
+	}
+	if _, vals := v1.Recent(BytesOut, monday, v1.Seen()); vals != nil {
+		t.Errorf("version 1 model remembers %v", vals)
+	}
+	if v1.Trained() != m.Trained() {
+		t.Errorf("trained %v, want %v", v1.Trained(), m.Trained())
+	}
 }
 
 func TestSize(t *testing.T) {
@@ -199,10 +263,12 @@ func TestRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	opts := cmp.Options{
-		cmp.AllowUnexported(Model{}, series{}, hist{}),
+		cmp.AllowUnexported(Model{}, series{}, hist{}, recent{}),
 		cmp.Comparer(func(a, b netip.Addr) bool { return a == b }),
 		cmp.Comparer(func(a, b netip.Prefix) bool { return a == b }),
-		cmp.Comparer(func(a, b float64) bool { return float32(a) == float32(b) }),
+		cmp.Comparer(func(a, b float64) bool {
+			return float32(a) == float32(b) || math.IsNaN(a) && math.IsNaN(b)
+		}),
 	}
 	if d := cmp.Diff(m, got, opts); d != "" {
 		t.Fatalf("round trip (-want +got):\n%s", d)
@@ -221,6 +287,7 @@ func FuzzUnmarshal(f *testing.F) {
 	m.AddKnock(netip.MustParseAddr("198.51.100.1"), []uint16{1, 2}, 10, 20, 0)
 	m.Beacon(netip.MustParseAddr("203.0.113.9"), true).Observe(100, 1, 3600)
 	m.AddListener(8080)
+	m.Observe(BytesOut, monday, 42)
 	b, _ := m.Marshal()
 	f.Add(b)
 	f.Add(m.body())
@@ -228,7 +295,7 @@ func FuzzUnmarshal(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// The body decoder directly, so that mutations reach it rather
 		// than only breaking the DEFLATE stream.
-		m, err := decodeBody(data)
+		m, err := decodeBody(data, Version)
 		if err != nil {
 			if m, err = Unmarshal(data); err != nil {
 				return

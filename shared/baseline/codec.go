@@ -5,6 +5,7 @@ import (
 	"compress/flate"
 	"errors"
 	"io"
+	"math"
 	"sync"
 	"time"
 
@@ -15,10 +16,15 @@ import (
 // corrupt or of an unknown version.
 var ErrEncoding = errors.New("baseline: bad encoding")
 
-// Version is the encoding version Marshal writes. Version 1 is the
-// version byte followed by the DEFLATE-compressed body (varints, histograms
-// stored sparse); compression halves a busy model.
-const Version = 1
+// Version is the encoding version Marshal writes: the version byte
+// followed by the DEFLATE-compressed body (varints, histograms stored
+// sparse); compression halves a busy model. Version 2 adds the recent
+// observations (Model.Observe) at the end of the body; Unmarshal still
+// reads version 1, whose models simply remember no recent minutes.
+const Version = 2
+
+// minVersion is the oldest encoding Unmarshal reads.
+const minVersion = 1
 
 // maxBody bounds the inflated body Unmarshal accepts, against
 // decompression bombs; a model at every cap is about 32 KB.
@@ -136,12 +142,31 @@ func (m *Model) body() []byte {
 		e.Uint(uint64(b.Next))
 		e.Int(b.Alerted)
 	}
+	var withRecent []string
+	for _, n := range names {
+		if m.series[n].recent.vals != nil {
+			withRecent = append(withRecent, n)
+		}
+	}
+	e.Uint(uint64(len(withRecent)))
+	for _, n := range withRecent {
+		r := &m.series[n].recent
+		e.Str(n)
+		e.Int(m.seen - r.end)
+		for _, v := range r.vals {
+			ok := !math.IsNaN(v) && !math.IsInf(v, 0)
+			e.Bool(ok)
+			if ok {
+				e.F32(v)
+			}
+		}
+	}
 	return e.B
 }
 
 // Unmarshal decodes what Marshal wrote.
 func Unmarshal(b []byte) (*Model, error) {
-	if len(b) == 0 || b[0] != Version {
+	if len(b) == 0 || b[0] < minVersion || b[0] > Version {
 		return nil, ErrEncoding
 	}
 	br := bytes.NewReader(b[1:])
@@ -151,10 +176,10 @@ func Unmarshal(b []byte) (*Model, error) {
 	if err != nil || len(body) > maxBody || br.Len() != 0 {
 		return nil, ErrEncoding
 	}
-	return decodeBody(body)
+	return decodeBody(body, b[0])
 }
 
-func decodeBody(b []byte) (*Model, error) {
+func decodeBody(b []byte, version byte) (*Model, error) {
 	d := wire.NewDecoder(b, ErrEncoding)
 	m := &Model{series: make(map[string]*series)}
 	m.Workload = d.Str()
@@ -241,6 +266,23 @@ func decodeBody(b []byte) (*Model, error) {
 		b.Next = uint8(d.Bounded(BeaconIntervals - 1))
 		b.Alerted = d.Int()
 		m.Beacons = append(m.Beacons, b)
+	}
+	if version >= 2 {
+		for range d.Count(maxSeries) {
+			se := m.series[d.Str()]
+			if se == nil || se.recent.vals != nil {
+				d.Fail()
+				break
+			}
+			se.recent.end = m.seen - d.Int()
+			se.recent.vals = make([]float64, RecentMinutes)
+			for i := range se.recent.vals {
+				se.recent.vals[i] = math.NaN()
+				if d.Bool() {
+					se.recent.vals[i] = d.F32()
+				}
+			}
+		}
 	}
 	if d.Err() == nil && d.Len() != 0 {
 		d.Fail()

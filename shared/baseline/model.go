@@ -50,9 +50,10 @@ const (
 )
 
 type series struct {
-	kind  Kind
-	slots [nSlots]hist
-	slow  Slow
+	kind   Kind
+	slots  [nSlots]hist
+	slow   Slow
+	recent recent
 }
 
 // Slow is the state of one metric's one-sided CUSUM.

@@ -120,7 +120,43 @@ func (e *evaluator) flush(r *run) {
 			r.count, hhmm(r.first), hhmm(r.last), hhmm(r.sig.First))
 	}
 	s.First, s.Last = r.first, r.last
+	if metric := seriesMetric(&s); metric != "" && s.Measurement != nil {
+		meas := *s.Measurement
+		meas.Series = e.series(metric, r.first, r.last)
+		s.Measurement = &meas
+	}
 	e.out = append(e.out, s)
+}
+
+// Series spans, around a run of alerting minutes.
+const (
+	seriesBefore = 30 * time.Minute
+	seriesAfter  = 10 * time.Minute
+)
+
+// seriesMetric is the baseline metric a signal's chart shows, if any.
+func seriesMetric(s *signal.Signal) string {
+	if s.Detector == FloodTargetID {
+		return baseline.PacketsOut
+	}
+	return s.Fields["metric"]
+}
+
+// series returns metric minute by minute around first..last against the
+// band the volume detectors alert above; nil when nothing is remembered.
+func (e *evaluator) series(metric string, first, last time.Time) *signal.Series {
+	start, vals := e.m.Recent(metric, first.Add(-seriesBefore), last.Add(seriesAfter))
+	if len(vals) == 0 {
+		return nil
+	}
+	s := &signal.Series{Start: start, Step: time.Minute, Observed: vals,
+		Low: make([]float64, len(vals)), High: make([]float64, len(vals))}
+	for i := range vals {
+		b := e.m.Band(metric, s.At(i), e.cfg.Flood.K)
+		s.Low[i] = b.Low
+		s.High[i] = max(b.High, b.Expected*e.cfg.Flood.MinRatio)
+	}
+	return s
 }
 
 // finish flushes runs that did not continue into the last window.
@@ -171,6 +207,9 @@ func (e *evaluator) window(w *window.Window) {
 		m.Ready = t
 	}
 	vals := values(w)
+	for i, name := range baseline.NetworkMetrics {
+		m.Observe(name, t, vals[i])
+	}
 	hold := false // volumes not learned
 	if ready {
 		hold = e.volumes(w)

@@ -303,6 +303,9 @@ func TestAttacks(t *testing.T) {
 				if w.severity != signal.Informational && got.Severity != w.severity {
 					t.Errorf("%s: severity %v, want %v", w.detector, got.Severity, w.severity)
 				}
+				if w.detector == FloodID {
+					checkSeries(t, got, attack)
+				}
 				t.Logf("%s\n  %s", got.Title, got.Description)
 			}
 			for _, d := range tc.deny {
@@ -313,6 +316,29 @@ func TestAttacks(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// checkSeries: a flood's series shows the minutes before it inside the
+// band and its first minute above it.
+func checkSeries(t *testing.T, s *signal.Signal, attack time.Time) {
+	t.Helper()
+	se := s.Measurement.Series
+	if se == nil {
+		t.Errorf("%s: no series", s.Detector)
+		return
+	}
+	in := int(attack.Sub(se.Start) / se.Step)
+	if se.Step != time.Minute || in < 10 || in >= se.Len() {
+		t.Fatalf("%s: series of %d steps of %v from %v does not lead up to %v", s.Detector, se.Len(), se.Step, se.Start, attack)
+	}
+	for i := in - 10; i < in; i++ {
+		if se.Observed[i] > se.High[i] {
+			t.Errorf("%s: minute %v before the flood is above the band: %v > %v", s.Detector, se.At(i), se.Observed[i], se.High[i])
+		}
+	}
+	if se.Observed[in] <= se.High[in] || se.Observed[in] != s.Measurement.Observed && s.Count == 1 {
+		t.Errorf("%s: flood minute %v observed %v, band high %v", s.Detector, se.At(in), se.Observed[in], se.High[in])
 	}
 }
 

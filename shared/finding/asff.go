@@ -26,6 +26,9 @@ const (
 	FieldExpected       = "tidewatch/expected"
 	FieldTrainingPeriod = "tidewatch/trainingPeriod"
 	FieldCount          = "tidewatch/count"
+	// FieldSeries holds the observed metric and its band around the
+	// alert, as the JSON of signal.Series (read it with SeriesOf).
+	FieldSeries = "tidewatch/series"
 )
 
 // Finding is an AWS Security Finding Format document, restricted to the

@@ -1,6 +1,8 @@
 package finding
 
 import (
+	"encoding/json"
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -172,6 +174,9 @@ func productFields(sig *signal.Signal) map[string]string {
 		pf["tidewatch/bandLow"] = formatFloat(m.Low)
 		pf["tidewatch/bandHigh"] = formatFloat(m.High)
 		pf["tidewatch/score"] = formatFloat(m.Score)
+		if v, ok := seriesField(m.Series); ok {
+			pf[FieldSeries] = v
+		}
 	}
 	if sig.Actor != "" {
 		pf["tidewatch/actor"] = sig.Actor
@@ -197,6 +202,40 @@ func productFields(sig *signal.Signal) map[string]string {
 		pf[k] = truncate(v, MaxFieldValueLen)
 	}
 	return pf
+}
+
+// seriesField encodes s for FieldSeries, dropping its oldest steps until
+// it fits a product field value.
+func seriesField(s *signal.Series) (string, bool) {
+	if s == nil || s.Len() == 0 {
+		return "", false
+	}
+	c := *s
+	for c.Len() > 0 {
+		b, err := json.Marshal(c)
+		if err != nil {
+			return "", false
+		}
+		if len(b) <= MaxFieldValueLen {
+			return string(b), true
+		}
+		c.Trim(c.Len() * 3 / 4)
+	}
+	return "", false
+}
+
+// SeriesOf returns the series a finding carries in FieldSeries; false
+// when it has none.
+func SeriesOf(f *Finding) (*signal.Series, bool, error) {
+	v, ok := f.ProductFields[FieldSeries]
+	if !ok {
+		return nil, false, nil
+	}
+	var s signal.Series
+	if err := json.Unmarshal([]byte(v), &s); err != nil {
+		return nil, true, fmt.Errorf("finding %s: %s: %w", f.ID, FieldSeries, err)
+	}
+	return &s, true, nil
 }
 
 func formatFloat(v float64) string {

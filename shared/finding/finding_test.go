@@ -2,7 +2,9 @@ package finding
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -203,5 +205,59 @@ func TestRecommendNamesTheWorkload(t *testing.T) {
 		if len(got) > MaxRecommendation {
 			t.Errorf("Recommend(%s) is %d bytes", tt.workload, len(got))
 		}
+	}
+}
+
+// TestSeriesField: a measurement's series rides in FieldSeries and reads
+// back whole; one too long for a product field keeps its newest steps.
+func TestSeriesField(t *testing.T) {
+	sig := floodSignal()
+	start := t0.Add(-3 * time.Minute)
+	sig.Measurement.Series = &signal.Series{
+		Start: start, Step: time.Minute,
+		Observed: []float64{2.1e7, math.NaN(), 2.6e7, 1.2e9},
+		Low:      []float64{1e7, 1e7, 1e7, 1e7},
+		High:     []float64{4e7, 4e7, 4e7, 4e7},
+	}
+	f := New(sig, Context{}, t0)
+	got, ok, err := SeriesOf(&f)
+	if err != nil || !ok {
+		t.Fatalf("SeriesOf: ok %v, err %v; field %q", ok, err, f.ProductFields[FieldSeries])
+	}
+	if !got.Start.Equal(start) || got.Step != time.Minute || got.Len() != 4 {
+		t.Fatalf("series start %v step %v len %d", got.Start, got.Step, got.Len())
+	}
+	if got.Observed[0] != 2.1e7 || !math.IsNaN(got.Observed[1]) || got.Observed[3] != 1.2e9 || got.High[2] != 4e7 {
+		t.Errorf("values %v / %v", got.Observed, got.High)
+	}
+
+	long := &signal.Series{Start: start, Step: time.Minute}
+	for i := range 200 {
+		long.Observed = append(long.Observed, 123456.789+float64(i))
+		long.Low = append(long.Low, 1234.5678)
+		long.High = append(long.High, 98765.4321)
+	}
+	sig.Measurement.Series = long
+	f = New(sig, Context{}, t0)
+	v := f.ProductFields[FieldSeries]
+	if len(v) > MaxFieldValueLen {
+		t.Fatalf("series field %d bytes", len(v))
+	}
+	got, _, err = SeriesOf(&f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Len() == 0 || got.Len() >= 200 || !got.At(got.Len()-1).Equal(long.At(199)) {
+		t.Errorf("trimmed series has %d steps ending %v, want fewer than 200 ending %v",
+			got.Len(), got.At(got.Len()-1), long.At(199))
+	}
+
+	f.ProductFields[FieldSeries] = `{"start":"2026-03-04T10:00:00Z","step":60,"observed":[1],"low":[],"high":[1]}`
+	if _, ok, err := SeriesOf(&f); !ok || !errors.Is(err, signal.ErrSeries) {
+		t.Errorf("ragged series: ok %v err %v, want ErrSeries", ok, err)
+	}
+	delete(f.ProductFields, FieldSeries)
+	if _, ok, err := SeriesOf(&f); ok || err != nil {
+		t.Errorf("no series: ok %v err %v", ok, err)
 	}
 }

@@ -130,6 +130,9 @@ type Measurement struct {
 	Score float64 `json:"score"`
 	// Trained is how much event time the baseline has learned from.
 	Trained time.Duration `json:"trained"`
+	// Series is the metric around the alert against its band, when the
+	// detector remembers it (nil otherwise).
+	Series *Series `json:"series,omitempty"`
 }
 
 // Signal is one detection. Detectors fill it; nothing downstream mutates
