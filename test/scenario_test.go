@@ -24,7 +24,6 @@ import (
 // these samples, each with why. Every other expectation must hold.
 var pending = map[string]string{
 	"k8s-untrusted-registry": "the registry rule is still warming up (fewer than 50 pod creates in the samples)",
-	"net-slow-flood":         "the 3x rise of orders is within its seasonal band for the first hours; see the CUSUM tuning note",
 }
 
 type collector map[string]finding.Finding

@@ -139,6 +139,37 @@ func TestCUSUM(t *testing.T) {
 	}
 }
 
+// TestCUSUMEpisode: a rise that goes on alarms again as the same episode;
+// once the CUSUM has rested at zero long enough, the next rise is a new one.
+func TestCUSUMEpisode(t *testing.T) {
+	m := New("w")
+	at := func(i int) time.Time { return monday.Add(time.Duration(i) * time.Minute) }
+	var alarms []Slow
+	feed := func(from, n int, z float64) {
+		for i := from; i < from+n; i++ {
+			if st, alarm := m.Accumulate(BytesOut, at(i), z, 1, 6, 7.5); alarm {
+				alarms = append(alarms, st)
+			}
+		}
+	}
+	feed(0, 10, 3)              // alarms at minutes 3 and 7
+	feed(10, 5, 0)              // a short lull inside the episode
+	feed(15, 4, 3)              // alarms again at minute 18
+	feed(19, EpisodeQuiet+1, 0) // rests long enough: the episode closes
+	feed(100, 4, 3)             // a new rise
+	if len(alarms) != 4 {
+		t.Fatalf("%d alarms, want 4: %+v", len(alarms), alarms)
+	}
+	for i, want := range []time.Time{at(0), at(0), at(0), at(100)} {
+		if !alarms[i].Episode.Equal(want) {
+			t.Errorf("alarm %d: episode %v, want %v", i, alarms[i].Episode, want)
+		}
+	}
+	if !alarms[2].Start.Equal(at(15)) {
+		t.Errorf("third alarm's own rise starts %v, want %v", alarms[2].Start, at(15))
+	}
+}
+
 func TestBeaconRegularity(t *testing.T) {
 	var b Beacon
 	for i := range 20 {
@@ -218,28 +249,28 @@ func TestRecent(t *testing.T) {
 	}
 }
 
-// TestReadsVersion1: a model written before recent minutes existed still
-// decodes, remembering none.
+// TestReadsVersion1: a model written before recent minutes and CUSUM
+// episodes existed still decodes, remembering none.
 func TestReadsVersion1(t *testing.T) {
 	m := fullModel()
-	for _, se := range m.series {
-		se.recent = recent{}
-	}
-	body := m.body()
-	// A version 1 body is the version 2 body without its recent section,
-	// which for a model with none is a single zero count.
-	if body[len(body)-1] != 0 {
-		t.Fatal("expected an empty recent section at the end of the body")
-	}
-	v1, err := decodeBody(body[:len(body)-1], 1)
+	v1, err := decodeBody(m.encode(1), 1)
 	if err != nil {
 		t.Fatalf("version 1 body: %v", err)
 	}
 	if _, vals := v1.Recent(BytesOut, monday, v1.Seen()); vals != nil {
 		t.Errorf("version 1 model remembers %v", vals)
 	}
-	if v1.Trained() != m.Trained() {
-		t.Errorf("trained %v, want %v", v1.Trained(), m.Trained())
+	for _, se := range m.series {
+		se.recent = recent{}
+	}
+	opts := cmp.Options{
+		cmp.AllowUnexported(Model{}, series{}, hist{}, recent{}),
+		cmp.Comparer(func(a, b netip.Addr) bool { return a == b }),
+		cmp.Comparer(func(a, b netip.Prefix) bool { return a == b }),
+		cmp.Comparer(func(a, b float64) bool { return float32(a) == float32(b) }),
+	}
+	if d := cmp.Diff(m, v1, opts); d != "" {
+		t.Errorf("version 1 round trip (-want +got):\n%s", d)
 	}
 }
 
@@ -257,6 +288,8 @@ func TestSize(t *testing.T) {
 func TestRoundTrip(t *testing.T) {
 	m := fullModel()
 	m.Accumulate(BytesOut, monday, 4, 1, 6, 100)
+	m.Accumulate(PacketsOut, monday, 6, 1, 6, 3) // alarms: an open episode
+	m.Accumulate(PacketsOut, monday.Add(time.Minute), 0, 1, 6, 3)
 	b, _ := m.Marshal()
 	got, err := Unmarshal(b)
 	if err != nil {

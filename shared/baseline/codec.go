@@ -60,7 +60,11 @@ func (m *Model) Marshal() ([]byte, error) {
 
 var flateWriters sync.Pool
 
-func (m *Model) body() []byte {
+func (m *Model) body() []byte { return m.encode(Version) }
+
+// encode writes the body of the given version (older versions are kept
+// writable so that the decoder's support for them stays tested).
+func (m *Model) encode(version byte) []byte {
 	e := wire.Encoder{B: make([]byte, 0, 4096)}
 	e.Str(m.Workload)
 	if m.Ready.IsZero() {
@@ -83,6 +87,14 @@ func (m *Model) body() []byte {
 			e.Int(unixMinute(se.slow.Start))
 			e.F32(se.slow.Peak)
 			e.Uint(uint64(se.slow.Minutes))
+		}
+		if version >= 2 {
+			if se.slow.Episode.IsZero() {
+				e.Int(0)
+			} else {
+				e.Int(unixMinute(se.slow.Episode))
+				e.Uint(uint64(se.slow.Quiet))
+			}
 		}
 		for i := range se.slots {
 			h := &se.slots[i]
@@ -141,6 +153,9 @@ func (m *Model) body() []byte {
 		}
 		e.Uint(uint64(b.Next))
 		e.Int(b.Alerted)
+	}
+	if version < 2 {
+		return e.B
 	}
 	var withRecent []string
 	for _, n := range names {
@@ -202,6 +217,12 @@ func decodeBody(b []byte, version byte) (*Model, error) {
 			se.slow.Start = time.Unix(d.Int()*60, 0).UTC()
 			se.slow.Peak = d.F32()
 			se.slow.Minutes = int(d.Bounded(1 << 30))
+		}
+		if version >= 2 {
+			if ep := d.Int(); ep != 0 {
+				se.slow.Episode = time.Unix(ep*60, 0).UTC()
+				se.slow.Quiet = int(d.Bounded(EpisodeQuiet))
+			}
 		}
 		for i := range se.slots {
 			h := &se.slots[i]

@@ -65,7 +65,17 @@ type Slow struct {
 	Peak  float64
 	// Minutes counts the minutes since Start.
 	Minutes int
+	// Episode is when the rise that last alarmed began; it outlives the
+	// reset after an alarm, so that a rise that goes on and alarms again
+	// is reported as the same episode. Zero when no episode is open.
+	Episode time.Time
+	// Quiet counts the minutes Sum has stayed at zero during an episode;
+	// past EpisodeQuiet the episode is over.
+	Quiet int
 }
+
+// EpisodeQuiet is how long a CUSUM must stay at zero to close its episode.
+const EpisodeQuiet = 30
 
 // Model is the learned normal of one workload. Create it with New; the
 // exported trackers are read and updated by package detect.
@@ -279,7 +289,8 @@ func slotName(s int) string {
 // Accumulate feeds the robust z-score z of metric at t into its one-sided
 // CUSUM: Sum = max(0, Sum + min(z, clip) - allowance). It returns the state
 // and whether Sum passed threshold; on an alarm the CUSUM resets to zero
-// (the returned state is the one that alarmed).
+// (the returned state is the one that alarmed) but its Episode stays open
+// until Sum has rested at zero for EpisodeQuiet minutes.
 func (m *Model) Accumulate(metric string, t time.Time, z, allowance, clip, threshold float64) (Slow, bool) {
 	se := m.series[metric]
 	if se == nil {
@@ -289,7 +300,11 @@ func (m *Model) Accumulate(metric string, t time.Time, z, allowance, clip, thres
 	st := &se.slow
 	next := st.Sum + z - allowance
 	if next <= 0 {
-		*st = Slow{}
+		episode, quiet := st.Episode, st.Quiet+1
+		if episode.IsZero() || quiet > EpisodeQuiet {
+			episode, quiet = time.Time{}, 0
+		}
+		*st = Slow{Episode: episode, Quiet: quiet}
 		return *st, false
 	}
 	if st.Sum == 0 {
@@ -297,12 +312,16 @@ func (m *Model) Accumulate(metric string, t time.Time, z, allowance, clip, thres
 		st.Peak = 0
 		st.Minutes = 0
 	}
+	st.Quiet = 0
 	st.Sum = next
 	st.Peak = max(st.Peak, z)
 	st.Minutes++
 	if st.Sum > threshold {
+		if st.Episode.IsZero() {
+			st.Episode = st.Start
+		}
 		out := *st
-		*st = Slow{}
+		*st = Slow{Episode: out.Episode}
 		return out, true
 	}
 	return *st, false

@@ -106,7 +106,7 @@ func DefaultConfig() Config {
 			MinBytes: 10 << 20, MinPackets: 10000, MinFlows: 600, MinSYN: 300, MinUDPPackets: 10000,
 			TargetShare: 0.5,
 		},
-		Slow:    SlowFlood{Allowance: 1, Clip: 6, Threshold: 90, FloorShare: 0.1},
+		Slow:    SlowFlood{Allowance: 1, Clip: 6, Threshold: 90, FloorShare: 0.01},
 		Knock:   Knock{MinPorts: 3, Within: 5 * time.Minute},
 		Beacon:  Beacon{MinReps: 12, MaxJitter: 0.1, MinInterval: 10 * time.Second, MaxInterval: time.Hour, MaxBytes: 64 << 10, Realert: time.Hour},
 		NewDest: NewDest{MaxKnown: 2},

@@ -242,7 +242,6 @@ func (e *evaluator) volumes(w *window.Window) bool {
 	m, cfg := e.m, e.cfg
 	t := w.Start
 	var floods []signal.Signal
-	flooded := map[string]bool{}
 	for _, v := range volumes {
 		x := v.value(w)
 		b := m.Band(v.metric, t, cfg.Flood.K)
@@ -271,18 +270,19 @@ func (e *evaluator) volumes(w *window.Window) bool {
 		}
 		e.hit(v.metric, s, ratio)
 		floods = append(floods, s)
-		flooded[v.metric] = true
 	}
 	if len(floods) > 0 {
 		e.floodTarget(w, floods)
 	}
+	if len(floods) > 0 {
+		// A flood minute is reported minute by minute; fed to the
+		// CUSUMs, it would report the same flood twice as a slow rise
+		// of its other metrics. They skip it, neither adding nor
+		// forgetting.
+		return false
+	}
 	hold := false
 	for _, v := range volumes[:3] {
-		if flooded[v.metric] {
-			// Already reported minute by minute; a CUSUM on top would
-			// report the same flood twice.
-			continue
-		}
 		x := v.value(w)
 		b := m.Band(v.metric, t, cfg.Flood.K)
 		z := b.Z(x)
@@ -295,7 +295,9 @@ func (e *evaluator) volumes(w *window.Window) bool {
 			z = min(z, cfg.Slow.Allowance)
 		}
 		st, alarm := m.Accumulate(v.metric, t, z, cfg.Slow.Allowance, cfg.Slow.Clip, cfg.Slow.Threshold)
-		if st.Sum > cfg.Slow.Threshold/3 {
+		if st.Sum > cfg.Slow.Threshold/10 {
+			// Well on its way to an alarm: learning these minutes
+			// would teach the model the very rise being measured.
 			hold = true
 		}
 		if !alarm {
@@ -303,13 +305,16 @@ func (e *evaluator) volumes(w *window.Window) bool {
 		}
 		ratio := x / max(b.Expected, 1)
 		s := e.signal(SlowFloodID, "T1498.001", tacticDoS, w, signal.Medium)
-		s.First = st.Start
-		s.Title = fmt.Sprintf("Sustained outbound rise from %s: %s normal %s for %d minutes", e.workload, times(ratio), v.noun, st.Minutes)
+		// Every alarm of one episode carries the episode's start, so
+		// that a rise going on for hours updates one finding.
+		s.First = st.Episode
+		minutes := int(t.Sub(st.Episode)/time.Minute) + 1
+		s.Title = fmt.Sprintf("Sustained outbound rise from %s: %s normal %s for %d minutes", e.workload, times(ratio), v.noun, minutes)
 		s.Description = fmt.Sprintf("Outbound %s stayed above normal for %d minutes since %s without any single minute leaving the band: now %s per minute against an expected %s (band %s to %s, %s slot); cumulative excess %.0f robust z above an allowance of %.1f per minute passed the threshold %.0f, peak minute z %.1f. %s %s",
-			v.noun, st.Minutes, hhmm(st.Start), num(v.metric, x), num(v.metric, b.Expected), num(v.metric, b.Low), num(v.metric, b.High), b.Slot,
+			v.noun, minutes, hhmm(st.Episode), num(v.metric, x), num(v.metric, b.Expected), num(v.metric, b.Low), num(v.metric, b.High), b.Slot,
 			st.Sum, cfg.Slow.Allowance, cfg.Slow.Threshold, st.Peak, targets(w), e.learned())
 		s.Measurement = e.base(v.metric, x, b, st.Sum)
-		s.Fields = map[string]string{"metric": v.metric, "minutes": strconv.Itoa(st.Minutes)}
+		s.Fields = map[string]string{"metric": v.metric, "minutes": strconv.Itoa(minutes)}
 		e.hit(v.metric, s, st.Sum)
 	}
 	return hold

@@ -308,6 +308,19 @@ func TestAttacks(t *testing.T) {
 				}
 				t.Logf("%s\n  %s", got.Title, got.Description)
 			}
+			// A rise that goes on is one episode: every alarm of it
+			// carries the same start, so it updates one finding.
+			var episode time.Time
+			for _, s := range sigs {
+				if s.Detector != SlowFloodID {
+					continue
+				}
+				if episode.IsZero() {
+					episode = s.First
+				} else if !s.First.Equal(episode) {
+					t.Errorf("slow flood alarms start at %v and %v: want one episode", episode, s.First)
+				}
+			}
 			for _, d := range tc.deny {
 				for _, s := range sigs {
 					if s.Detector == d {

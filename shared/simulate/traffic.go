@@ -238,13 +238,13 @@ func (s *sim) traffic(t time.Time) {
 	}
 	for _, p := range checkout {
 		s.pooled(t, podEnd(p), p.name, "payments", payEP, 8443, 12000*L, 7000*L)
-		s.pooled(t, podEnd(p), p.name, "orders", tasks, 8080, 16000*L, 9000*L*slow)
+		s.pooled(t, podEnd(p), p.name, "orders", tasks, 8080, 16000*L, 90000*L*slow)
 	}
 	for _, p := range pay {
 		s.pooled(t, podEnd(p), p.name, "rds", []endpoint{peer(w.rds)}, 5432, 8000*L, 22000*L)
 	}
 	for i, tk := range w.tasks {
-		s.pooled(t, tasks[i], tk.id, "rds", []endpoint{peer(w.rds)}, 5432, 14000*L*slow, 26000*L)
+		s.pooled(t, tasks[i], tk.id, "rds", []endpoint{peer(w.rds)}, 5432, 140000*L*slow, 26000*L)
 	}
 
 	// Nightly backup: pg_dump from the database, upload to object storage.
