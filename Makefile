@@ -57,8 +57,10 @@ unit:
 	$(GO) test ./...
 
 ## bench: the speed and memory targets, measured as ratios in one run
+BENCH_RECORDS ?= 2000000
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./shared/... ./cmd/...
+	$(GO) test -run '^$$' -bench . -benchmem ./shared/...
+	TIDEWATCH_BENCH_RECORDS=$(BENCH_RECORDS) $(GO) test -run '^$$' -bench 'ReplayFlows|ReplayMemoryFlat' -benchtime 3x ./cmd/tidewatch
 
 ## fuzz: every fuzz target for FUZZTIME each
 FUZZTIME ?= 60s

@@ -209,6 +209,9 @@ func printTable(w io.Writer, fs []finding.Finding) {
 func printSummary(w io.Writer, rep *pipeline.Report, st pipeline.StoreStats, n int) {
 	fmt.Fprintf(w, "\nreplay: %s\n", rep.String())
 	fmt.Fprintf(w, "replay: %d findings; store: %d calls, %d items read, %d items written\n", n, st.Calls, st.ItemsRead, st.ItemsWritten)
+	if rss, ok := peakRSS(); ok {
+		fmt.Fprintf(w, "replay: peak memory %.1f MB\n", float64(rss)/(1<<20))
+	}
 	for _, e := range rep.Examples {
 		fmt.Fprintf(w, "replay: skipped %s\n", e)
 	}

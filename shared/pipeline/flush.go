@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -22,9 +23,36 @@ import (
 	"github.com/tidewatch/tidewatch/shared/workload"
 )
 
+// flowEntry is what a flush needs of one buffered flow record: a quarter
+// of a flowlog.Record, since a replay buffers a hundred thousand of them.
+// Its strings are the parser's interned ones.
 type flowEntry struct {
-	rec     flowlog.Record
-	account string
+	src, dst         netip.Addr
+	start            int64
+	bytes, packets   int64
+	srcPort, dstPort int32
+	protocol         int16
+	synOnly          bool
+	accepted         bool
+	direction        flowlog.FlowDirection
+	eni              string
+	account          string
+	// ecs is the workload of an ECS task's record, named from the record
+	// alone; empty for other records.
+	ecs string
+}
+
+// newFlowEntry keeps what a flush needs of r.
+func (p *Pipeline) newFlowEntry(r *flowlog.Record, account string) flowEntry {
+	if r.AccountID != "" && r.AccountID != "-" {
+		account = r.AccountID
+	}
+	return flowEntry{
+		src: r.Src(), dst: r.Dst(), start: r.Start, bytes: r.Bytes, packets: r.Packets,
+		srcPort: r.SrcPort, dstPort: r.DstPort, protocol: r.Protocol,
+		synOnly: r.SYNOnly(), accepted: r.Action == flowlog.ActionAccept, direction: r.FlowDirection,
+		eni: r.InterfaceID, account: account, ecs: p.ecsWorkload(r),
+	}
 }
 
 type auditEntry struct {
@@ -247,15 +275,15 @@ type side struct {
 // sides returns the ends of r that are ours: by flow-direction where the
 // format has it, else the internal end of an internal/external pair, else
 // both ends of an internal pair.
-func sides(r *flowlog.Record, buf *[2]side) []side {
-	src, dst := r.Src(), r.Dst()
-	out := side{local: src, peer: dst, localPort: r.SrcPort, peerPort: r.DstPort, dir: window.Out}
-	in := side{local: dst, peer: src, localPort: r.DstPort, peerPort: r.SrcPort, dir: window.In}
+func sides(r *flowEntry, buf *[2]side) []side {
+	src, dst := r.src, r.dst
+	out := side{local: src, peer: dst, localPort: r.srcPort, peerPort: r.dstPort, dir: window.Out}
+	in := side{local: dst, peer: src, localPort: r.dstPort, peerPort: r.srcPort, dir: window.In}
 	switch {
-	case r.FlowDirection == flowlog.DirectionEgress:
+	case r.direction == flowlog.DirectionEgress:
 		buf[0] = out
 		return buf[:1]
-	case r.FlowDirection == flowlog.DirectionIngress:
+	case r.direction == flowlog.DirectionIngress:
 		buf[0] = in
 		return buf[:1]
 	}
@@ -281,35 +309,44 @@ type vpcKey struct {
 	addr netip.Addr
 }
 
-// workloadOf names the workload of one side of r.
-func (p *Pipeline) workloadOf(r *flowlog.Record, s *side) string {
-	if t := r.ECSTaskID; t != "" && t != "-" {
-		k := ecsKey{cluster: r.ECSClusterName}
-		if r.ECSServiceName != "" && r.ECSServiceName != "-" {
-			k.service = r.ECSServiceName
-		} else {
-			k.family = taskFamily(r.ECSTaskDefinitionARN)
-		}
-		if w, ok := p.ecsIDs[k]; ok {
-			return w
-		}
-		var w string
-		if k.service != "" {
-			w = workload.ECSService(k.cluster, k.service)
-		} else {
-			w = workload.ECSTask(k.cluster, k.family)
-		}
-		p.ecsIDs[k] = w
+// ecsWorkload names the workload of an ECS task's record (its service, else
+// its task family); empty for a record of no ECS task.
+func (p *Pipeline) ecsWorkload(r *flowlog.Record) string {
+	if t := r.ECSTaskID; t == "" || t == "-" {
+		return ""
+	}
+	k := ecsKey{cluster: r.ECSClusterName}
+	if r.ECSServiceName != "" && r.ECSServiceName != "-" {
+		k.service = r.ECSServiceName
+	} else {
+		k.family = taskFamily(r.ECSTaskDefinitionARN)
+	}
+	if w, ok := p.ecsIDs[k]; ok {
 		return w
+	}
+	var w string
+	if k.service != "" {
+		w = workload.ECSService(k.cluster, k.service)
+	} else {
+		w = workload.ECSTask(k.cluster, k.family)
+	}
+	p.ecsIDs[k] = w
+	return w
+}
+
+// workloadOf names the workload of one side of r.
+func (p *Pipeline) workloadOf(r *flowEntry, s *side) string {
+	if r.ecs != "" {
+		return r.ecs
 	}
 	if res, ok := p.ids.lookup(s.local); ok && res.workload != "" {
 		return res.workload
 	}
-	k := vpcKey{eni: r.InterfaceID, addr: s.local}
+	k := vpcKey{eni: r.eni, addr: s.local}
 	if w, ok := p.vpcIDs[k]; ok {
 		return w
 	}
-	w := workload.VPC(r.InterfaceID, s.local)
+	w := workload.VPC(r.eni, s.local)
 	p.vpcIDs[k] = w
 	return w
 }
@@ -331,6 +368,15 @@ type flowWork struct {
 	partials map[string][]window.Partial
 	names    []string
 	closeAll bool
+	// next is, per workload, the state the read pass computed and the
+	// item it computed it from, for the commit pass to write as is.
+	next map[string]nextState
+}
+
+// nextState is a workload's state item before and after a flush; data nil:
+// unchanged.
+type nextState struct {
+	old, data []byte
 }
 
 // prepareFlows resolves the buffered flow records to workloads and
@@ -342,7 +388,7 @@ func (p *Pipeline) prepareFlows(ctx context.Context, closeAll bool) (*flowWork, 
 		addrs := make([]netip.Addr, 0, 64)
 		seen := map[netip.Addr]bool{}
 		for i := range p.flows {
-			for _, s := range sides(&p.flows[i].rec, &buf) {
+			for _, s := range sides(&p.flows[i], &buf) {
 				if !seen[s.local] {
 					seen[s.local] = true
 					addrs = append(addrs, s.local)
@@ -353,17 +399,17 @@ func (p *Pipeline) prepareFlows(ctx context.Context, closeAll bool) (*flowWork, 
 			return nil, err
 		}
 		for i := range p.flows {
-			r := &p.flows[i].rec
+			r := &p.flows[i]
 			for _, s := range sides(r, &buf) {
 				w := p.workloadOf(r, &s)
 				if _, ok := p.accounts[w]; !ok {
-					p.accounts[w] = r.AccountID
+					p.accounts[w] = r.account
 				}
 				p.agg.Add(window.Flow{
-					Workload: w, Time: time.Unix(r.Start, 0).UTC(), Direction: s.dir,
-					Peer: s.peer, PeerPort: int(s.peerPort), LocalPort: int(s.localPort), Protocol: int(r.Protocol),
-					Bytes: r.Bytes, Packets: r.Packets, Accepted: r.Action == flowlog.ActionAccept,
-					SYNOnly: r.SYNOnly(), PeerExternal: !isInternal(s.peer),
+					Workload: w, Time: time.Unix(r.start, 0).UTC(), Direction: s.dir,
+					Peer: s.peer, PeerPort: int(s.peerPort), LocalPort: int(s.localPort), Protocol: int(r.protocol),
+					Bytes: r.bytes, Packets: r.packets, Accepted: r.accepted,
+					SYNOnly: r.synOnly, PeerExternal: !isInternal(s.peer),
 				})
 			}
 		}
@@ -401,8 +447,22 @@ func (p *Pipeline) windowStep(ctx context.Context, fw *flowWork, commit bool) ([
 	watermark := p.eventClock
 	out := map[string][]signal.Signal{}
 	now := p.now()
+	if fw.next == nil {
+		fw.next = map[string]nextState{}
+	}
 	fn := func(k Key, old []byte) ([]byte, time.Time, error) {
 		w := k.PK[len("win#"):]
+		if commit {
+			// The read pass already computed the new state from
+			// this very item: write that, unless the item changed
+			// in between (another writer), then compute it afresh.
+			if n, ok := fw.next[w]; ok && bytes.Equal(n.old, old) {
+				if n.data == nil {
+					return nil, time.Time{}, ErrUnchanged
+				}
+				return n.data, now.Add(workloadStateTTL), nil
+			}
+		}
 		open, model, err := decodeWorkloadState(w, old, p.detectCfg.Lateness)
 		if err != nil {
 			return nil, time.Time{}, err
@@ -419,14 +479,21 @@ func (p *Pipeline) windowStep(ctx context.Context, fw *flowWork, commit bool) ([
 			wins = open.Close(watermark)
 		}
 		if len(wins) == 0 && len(fw.partials[w]) == 0 {
+			if !commit {
+				fw.next[w] = nextState{old: old}
+			}
 			return nil, time.Time{}, ErrUnchanged
 		}
 		out[w] = detect.Evaluate(w, wins, model, p.detectCfg)
+		data, err := encodeWorkloadState(&open, model)
+		if err != nil {
+			return nil, time.Time{}, err
+		}
 		if !commit {
+			fw.next[w] = nextState{old: old, data: data}
 			return nil, time.Time{}, nil
 		}
-		data, err := encodeWorkloadState(&open, model)
-		return data, now.Add(workloadStateTTL), err
+		return data, now.Add(workloadStateTTL), nil
 	}
 	if err := p.apply(ctx, keys, fn, commit); err != nil {
 		return nil, fmt.Errorf("workload windows: %w", err)

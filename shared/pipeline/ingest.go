@@ -195,7 +195,7 @@ func (p *Pipeline) AddFlow(r *flowlog.Record, src *Source) {
 		p.rep.Skipped = incr(p.rep.Skipped, "flow without traffic (NODATA/SKIPDATA)")
 		return
 	}
-	p.flows = append(p.flows, flowEntry{rec: *r, account: src.Account})
+	p.flows = append(p.flows, p.newFlowEntry(r, src.Account))
 	p.observe(time.Unix(r.Start, 0))
 }
 
