@@ -1,5 +1,6 @@
 // Command tidewatch runs the tidewatch pipeline outside Lambda: replay logs
-// from files, generate synthetic scenarios, create the state table.
+// from files, learn from CloudWatch Logs history, render findings, generate
+// synthetic scenarios, create the state table.
 package main
 
 import (
@@ -17,6 +18,8 @@ const usage = `tidewatch finds containers used to get around security monitoring
 Usage:
   tidewatch replay [flags] PATH...     run the pipeline over log files and print findings
   tidewatch simulate [flags]           write synthetic scenarios (benign days and attacks)
+  tidewatch backfill --table NAME --since 14d --log-group NAME...
+                                       learn baselines from CloudWatch Logs history
   tidewatch config check FILE          validate a configuration file, listing every problem
   tidewatch config suppress add|list|remove --table NAME
                                        suppressions applied at run time, without a redeploy
@@ -46,6 +49,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return replay(ctx, args[1:], stdout, stderr)
 	case "simulate":
 		return simulateCmd(ctx, args[1:], stdout, stderr)
+	case "backfill":
+		return backfill(ctx, args[1:], stdout, stderr)
 	case "config":
 		return configCmd(ctx, args[1:], stdout, stderr)
 	case "table":
