@@ -35,11 +35,14 @@ build:
 	    -o build/$$f/bootstrap ./functions/$$f; \
 	done
 
-## demo: replay every sample event through the pipeline with the embedded store
+## demo: replay every sample event through the pipeline with the embedded store,
+## then write the HTML report
 demo: tidewatch
 	@mkdir -p $(OUT)
 	$(TIDEWATCH) replay --config events/tidewatch.yaml --out $(OUT)/findings.jsonl events/flowlogs events/audit events/metrics
 	@echo "findings (ASFF, one per line): $(OUT)/findings.jsonl"
+	@$(TIDEWATCH) report --quiet --html $(OUT)/report.html $(OUT)/findings.jsonl
+	@echo "report (open in a browser): $$(pwd)/$(OUT)/report.html"
 
 ## vet: static checks
 vet: npm-stamp

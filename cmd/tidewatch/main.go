@@ -18,6 +18,8 @@ const usage = `tidewatch finds containers used to get around security monitoring
 Usage:
   tidewatch replay [flags] PATH...     run the pipeline over log files and print findings
   tidewatch simulate [flags]           write synthetic scenarios (benign days and attacks)
+  tidewatch report [flags] FILE...|--securityhub
+                                       show findings as a table, or one HTML page with --html
   tidewatch backfill --table NAME --since 14d --log-group NAME...
                                        learn baselines from CloudWatch Logs history
   tidewatch config check FILE          validate a configuration file, listing every problem
@@ -49,6 +51,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return replay(ctx, args[1:], stdout, stderr)
 	case "simulate":
 		return simulateCmd(ctx, args[1:], stdout, stderr)
+	case "report":
+		return reportCmd(ctx, args[1:], stdout, stderr)
 	case "backfill":
 		return backfill(ctx, args[1:], stdout, stderr)
 	case "config":

@@ -26,6 +26,9 @@ const (
 	FieldExpected       = "tidewatch/expected"
 	FieldTrainingPeriod = "tidewatch/trainingPeriod"
 	FieldCount          = "tidewatch/count"
+	// FieldUnit is the unit of observed, expected and the band
+	// (e.g. "bytes/min", "%").
+	FieldUnit = "tidewatch/unit"
 	// FieldSeries holds the observed metric and its band around the
 	// alert, as the JSON of signal.Series (read it with SeriesOf).
 	FieldSeries = "tidewatch/series"

@@ -171,6 +171,9 @@ func productFields(sig *signal.Signal) map[string]string {
 		pf[FieldExpected] = formatFloat(m.Expected)
 		pf[FieldTrainingPeriod] = m.Trained.Round(time.Minute).String()
 		pf["tidewatch/metric"] = m.Metric
+		if m.Unit != "" {
+			pf[FieldUnit] = m.Unit
+		}
 		pf["tidewatch/bandLow"] = formatFloat(m.Low)
 		pf["tidewatch/bandHigh"] = formatFloat(m.High)
 		pf["tidewatch/score"] = formatFloat(m.Score)
