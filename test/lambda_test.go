@@ -77,7 +77,7 @@ func (r *runtimeAPI) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		r.mu.Unlock()
 		w.Header().Set("Lambda-Runtime-Aws-Request-Id", id)
 		w.Header().Set("Lambda-Runtime-Deadline-Ms", fmt.Sprint(time.Now().Add(time.Minute).UnixMilli()))
-		w.Header().Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:123456789012:function:tidewatch")
+		w.Header().Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:"+e2eRegion+":123456789012:function:tidewatch")
 		w.Write(ev)
 	case req.Method == http.MethodPost && strings.HasPrefix(req.URL.Path, "/2018-06-01/runtime/invocation/"):
 		parts := strings.Split(req.URL.Path, "/")
@@ -168,6 +168,11 @@ func deliveries(t *testing.T, path string, re *regexp.Regexp, max int) [][]byte 
 // TestLambdaEndToEnd builds the three functions, runs them against a
 // Runtime API stand-in with the payloads of events/, writing to DynamoDB
 // Local and moto, and reads back what they reported.
+// e2eRegion is a region no other test uses: Security Hub findings are
+// regional, and other packages' tests import the same sample findings into
+// the same moto server at the same time.
+const e2eRegion = "ap-southeast-2"
+
 func TestLambdaEndToEnd(t *testing.T) {
 	ddbURL := endpoint(t, "TIDEWATCH_DYNAMODB_ENDPOINT")
 	motoURL := endpoint(t, "TIDEWATCH_MOTO_ENDPOINT")
@@ -175,7 +180,7 @@ func TestLambdaEndToEnd(t *testing.T) {
 	creds := credentials.NewStaticCredentialsProvider("testing", "testing", "")
 
 	table := "e2e-" + fmt.Sprint(time.Now().UnixNano())
-	ddb := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(ddbURL), Credentials: creds})
+	ddb := dynamodb.New(dynamodb.Options{Region: e2eRegion, BaseEndpoint: aws.String(ddbURL), Credentials: creds})
 	if err := store.CreateTable(ctx, ddb, table); err != nil {
 		t.Fatal(err)
 	}
@@ -183,9 +188,9 @@ func TestLambdaEndToEnd(t *testing.T) {
 		ddb.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)})
 	})
 
-	snsc := awssns.New(awssns.Options{Region: "us-east-1", BaseEndpoint: aws.String(motoURL), Credentials: creds})
-	sqsc := sqs.New(sqs.Options{Region: "us-east-1", BaseEndpoint: aws.String(motoURL), Credentials: creds})
-	hub := awssecurityhub.New(awssecurityhub.Options{Region: "us-east-1", BaseEndpoint: aws.String(motoURL), Credentials: creds})
+	snsc := awssns.New(awssns.Options{Region: e2eRegion, BaseEndpoint: aws.String(motoURL), Credentials: creds})
+	sqsc := sqs.New(sqs.Options{Region: e2eRegion, BaseEndpoint: aws.String(motoURL), Credentials: creds})
+	hub := awssecurityhub.New(awssecurityhub.Options{Region: e2eRegion, BaseEndpoint: aws.String(motoURL), Credentials: creds})
 	topic, err := snsc.CreateTopic(ctx, &awssns.CreateTopicInput{Name: aws.String(table)})
 	if err != nil {
 		t.Fatal(err)
@@ -217,7 +222,7 @@ func TestLambdaEndToEnd(t *testing.T) {
 	}
 	env := []string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(),
-		"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing",
+		"AWS_REGION=" + e2eRegion, "AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing",
 		"AWS_EC2_METADATA_DISABLED=true",
 		"AWS_ENDPOINT_URL=" + motoURL, "AWS_ENDPOINT_URL_DYNAMODB=" + ddbURL,
 		"TIDEWATCH_TABLE=" + table, "TIDEWATCH_TOPIC_ARN=" + *topic.TopicArn, "TIDEWATCH_SECURITYHUB=true",

@@ -22,7 +22,7 @@ var Detectors = []string{
 	"k8s-exec", "k8s-privileged", "k8s-unexpected-container", "k8s-bare-pod", "k8s-untrusted-registry",
 	"net-flood", "net-flood-target", "net-syn-flood", "net-udp-flood", "net-slow-flood",
 	"net-port-knock", "net-unusual-listener", "net-beacon", "net-new-destination",
-	"res-cpu", "res-memory", "res-sprawl", "res-node-saturation", "res-net-tx",
+	"res-cpu", "res-memory", "res-sprawl", "res-node-saturation", "res-oom-kill", "res-net-tx",
 }
 
 // AllDetectors is the detector pattern that matches every detector in an

@@ -154,7 +154,7 @@ func (e *Event) Metric(name string) (float64, bool) {
 // names are the metric field names behind the typed accessors for one
 // (platform, type); "" where the type has no such metric.
 type names struct {
-	cpu, cpuLimit, mem, memLimit, rx, tx, restarts, running, pods string
+	cpu, cpuLimit, mem, memLimit, rx, tx, restarts, running, pods, oomKilled string
 }
 
 var (
@@ -163,6 +163,7 @@ var (
 		mem: "pod_memory_utilization", memLimit: "pod_memory_utilization_over_pod_limit",
 		rx: "pod_network_rx_bytes", tx: "pod_network_tx_bytes",
 		restarts: "pod_number_of_container_restarts", running: "pod_number_of_running_containers",
+		oomKilled: "pod_container_status_terminated_reason_oom_killed",
 	}
 	eksContainer = names{
 		cpu: "container_cpu_utilization", cpuLimit: "container_cpu_utilization_over_container_limit",
@@ -248,8 +249,20 @@ func (e *Event) NetworkRxBytes() (float64, bool) { return e.get(e.names().rx) }
 // and Container).
 func (e *Event) NetworkTxBytes() (float64, bool) { return e.get(e.names().tx) }
 
-// Restarts returns the container restart count (EKS Pod and Container).
+// Restarts returns the container restarts since the agent's previous
+// sample of the same pod or container (EKS Pod and Container): the agent
+// reports the rise of the summed Kubernetes restartCount, not the count
+// itself, and leaves the field out of a pod's first sample.
 func (e *Event) Restarts() (float64, bool) { return e.get(e.names().restarts) }
+
+// OOMKilled returns how many of an EKS Pod's containers last terminated
+// because the kernel killed them for exceeding their memory limit
+// (pod_container_status_terminated_reason_oom_killed, enhanced
+// observability only). It is a state, not a count of kills: it stays set
+// until the container terminates again for another reason, and the agent
+// writes it only once a container has been OOM-killed. Restarts while it
+// is set are OOM kills.
+func (e *Event) OOMKilled() (float64, bool) { return e.get(e.names().oomKilled) }
 
 // RunningContainers returns the running containers of an EKS Pod or Node.
 func (e *Event) RunningContainers() (float64, bool) { return e.get(e.names().running) }

@@ -67,6 +67,8 @@ var knownMetrics = map[string]bool{
 	"StorageReadBytes": true, "StorageWriteBytes": true,
 	"DesiredTaskCount": true, "RunningTaskCount": true, "PendingTaskCount": true,
 	"DeploymentCount": true, "TaskSetCount": true,
+	// Enhanced observability; with the restarts it counts OOM kills.
+	"pod_container_status_terminated_reason_oom_killed": true,
 }
 
 // notMetrics are numeric-looking top-level fields that are not metrics.

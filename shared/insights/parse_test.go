@@ -52,7 +52,7 @@ type summary struct {
 	TaskID, TaskFamily, TaskRevision, ServiceName, Image  string
 	LaunchType, KnownStatus, AccountID, Region            string
 	CPU, CPUOverLimit, Mem, MemOverLimit, Rx, Tx          *float64
-	Restarts, Running, Pods, RunningTasks                 *float64
+	Restarts, Running, Pods, RunningTasks, OOMKilled      *float64
 }
 
 func opt(v float64, ok bool) *float64 {
@@ -75,7 +75,7 @@ func summarize(e *Event) summary {
 		Mem: opt(e.MemoryUtilization()), MemOverLimit: opt(e.MemoryOverLimit()),
 		Rx: opt(e.NetworkRxBytes()), Tx: opt(e.NetworkTxBytes()),
 		Restarts: opt(e.Restarts()), Running: opt(e.RunningContainers()), Pods: opt(e.RunningPods()),
-		RunningTasks: opt(e.RunningTasks()),
+		RunningTasks: opt(e.RunningTasks()), OOMKilled: opt(e.OOMKilled()),
 	}
 }
 
@@ -133,6 +133,14 @@ func TestParseFixtures(t *testing.T) {
 			PodName: "cart-7c9f8d6b5-q2w3e", PodShortName: "cart", Node: "ip-10-0-1-23.eu-west-1.compute.internal",
 			Service: "cart", Owners: cartOwners, KnownStatus: "Running",
 			CPU: f(17.5125), Mem: f(0.73), Rx: f(1520.5), Tx: f(47120.2), Restarts: f(3), Running: f(2),
+			OOMKilled: f(0),
+		}},
+		{file: "schema_eks_pod_oom_killed.json", want: summary{
+			Type: "Pod", Platform: EKS, Time: ms(1767226020000), Cluster: "prod", Namespace: "shop",
+			PodName: "thumbnailer-5b7d9c8f4-z8x7c", PodShortName: "thumbnailer", Node: "ip-10-0-1-23.eu-west-1.compute.internal",
+			Service: "thumbnailer", Owners: []Owner{{Kind: "Deployment", Name: "thumbnailer"}}, KnownStatus: "Running",
+			CPU: f(3.06), CPUOverLimit: f(12.24), Mem: f(0.26), MemOverLimit: f(7.91015625), Rx: f(2048), Tx: f(512),
+			Restarts: f(1), Running: f(1), OOMKilled: f(1),
 		}},
 		{file: "schema_eks_pod_strings.json", want: summary{
 			Type: "Pod", Platform: EKS, Time: ms(1767225660000), Cluster: "prod", Namespace: "batch",
@@ -213,6 +221,42 @@ func TestParseFixtures(t *testing.T) {
 		if !seen[name] {
 			t.Errorf("fixture %s has no row in the table", name)
 		}
+	}
+}
+
+// TestNodeJoin: a Pod event names the node it runs on the way the Node
+// event of that node does (NodeName, with the EC2 InstanceId), which is
+// how node saturation is traced to pods. In the AWS samples kubernetes.host
+// differs from NodeName; NodeName wins.
+func TestNodeJoin(t *testing.T) {
+	const node, instance = "ip-192-0-2-0.us-west-2.compute.internal", "i-1234567890123456"
+	for _, file := range []string{"awsdocs_eks_Node.json", "awsdocs_eks_Pod.json", "awsdocs_eks_Container.json"} {
+		ev, err := Parse(readFixture(t, file))
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		if ev.Node != node || ev.InstanceID != instance || ev.Cluster != "myCICluster" {
+			t.Errorf("%s: node %q instance %q cluster %q, want %q %q myCICluster", file, ev.Node, ev.InstanceID, ev.Cluster, node, instance)
+		}
+	}
+	// Restarts and OOM kills: the AWS sample has no restart and, without
+	// enhanced observability, no OOM state.
+	pod, err := Parse(readFixture(t, "awsdocs_eks_Pod.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := pod.Restarts(); !ok || v != 0 {
+		t.Errorf("Restarts() = %v, %v; want 0, true", v, ok)
+	}
+	if v, ok := pod.OOMKilled(); ok {
+		t.Errorf("OOMKilled() = %v on a sample without enhanced observability; want absent", v)
+	}
+	node2, err := Parse(readFixture(t, "awsdocs_eks_Node.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := node2.OOMKilled(); ok {
+		t.Error("OOMKilled() on a Node: want absent")
 	}
 }
 

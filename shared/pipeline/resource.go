@@ -3,7 +3,6 @@ package pipeline
 import (
 	"context"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/tidewatch/tidewatch/shared/baseline"
@@ -14,6 +13,14 @@ import (
 )
 
 func resourceKey(w string) Key { return Key{PK: "res#" + w, SK: skState} }
+
+// nodeKey is the item of an EKS node's resource baseline and saturation
+// runs (resource.NodeID: <cluster>/<node>).
+func nodeKey(id string) Key { return Key{PK: "node#" + id, SK: skState} }
+
+// nodeStateTTL drops the state of a node silent this long: nodes come and
+// go far more often than workloads.
+const nodeStateTTL = 14 * 24 * time.Hour
 
 // insightsWorkload names the workload of a Container Insights event.
 func (p *Pipeline) insightsWorkload(ev *insights.Event, cluster string) string {
@@ -35,13 +42,26 @@ func (p *Pipeline) insightsWorkload(ev *insights.Event, cluster string) string {
 	return workload.ForPod(cluster, ev.Namespace, ev.PodName, owners, ev.Labels)
 }
 
-// addSample keeps a resource sample of an event for the next flush.
+// addSample keeps a resource sample of an event for the next flush. A
+// node's samples are kept under the node's key, which no workload id can
+// be, beside the workloads' samples.
 func (p *Pipeline) addSample(ev *insights.Event, cluster string) {
 	if cluster == "" {
 		cluster = p.defaultCluster
 	}
+	if ev.Platform == insights.EKS && ev.Type == insights.TypeNode {
+		if s, ok := resource.FromEvent("", ev); ok {
+			s.Cluster = cluster
+			k := nodeKey(resource.NodeID(cluster, s.Node)).PK
+			p.samples[k] = append(p.samples[k], s)
+		}
+		return
+	}
 	w := p.insightsWorkload(ev, cluster)
 	if s, ok := resource.FromEvent(w, ev); ok {
+		if s.Node != "" {
+			s.Cluster = cluster
+		}
 		p.samples[w] = append(p.samples[w], s)
 		if ev.AccountID != "" {
 			p.accounts[w] = ev.AccountID
@@ -50,16 +70,20 @@ func (p *Pipeline) addSample(ev *insights.Event, cluster string) {
 }
 
 // resourceStep judges each workload's resource samples against its
-// resource baseline: on a read of the state, or (commit) as an update.
+// resource baseline, then each node's against the node's: on a read of the
+// state, or (commit) as an update. Workloads go first in both passes: a
+// node's culprits are judged against what the workload baselines held
+// when the batch reached each hour, which the commit pass computes again
+// from the same stored state.
 func (p *Pipeline) resourceStep(ctx context.Context, samples map[string][]resource.Sample, commit bool) ([]signal.Signal, error) {
 	if len(samples) == 0 {
 		return nil, nil
 	}
-	names := make([]string, 0, len(samples))
-	for w := range samples {
-		names = append(names, w)
+	b := resource.NewBatch(p.resourceCfg)
+	for _, ss := range samples {
+		b.Add(ss...)
 	}
-	sort.Strings(names)
+	names := b.Workloads()
 	keys := make([]Key, len(names))
 	for i, w := range names {
 		keys[i] = resourceKey(w)
@@ -75,23 +99,60 @@ func (p *Pipeline) resourceStep(ctx context.Context, samples map[string][]resour
 				return nil, time.Time{}, fmt.Errorf("resource baseline of %s: %w", w, err)
 			}
 		}
-		out[w] = resource.Evaluate(w, samples[w], m, p.resourceCfg)
+		out[w] = b.Evaluate(w, m)
 		if !commit {
 			return nil, time.Time{}, nil
 		}
 		data, err := m.Marshal()
 		return data, now.Add(workloadStateTTL), err
 	}
-	if err := p.apply(ctx, keys, fn, commit); err != nil {
-		return nil, fmt.Errorf("resource baselines: %w", err)
+	if len(keys) > 0 {
+		if err := p.apply(ctx, keys, fn, commit); err != nil {
+			return nil, fmt.Errorf("resource baselines: %w", err)
+		}
+	}
+	nodes := b.Nodes()
+	nodeOut := make(map[string][]signal.Signal, len(nodes))
+	nodeKeys := make([]Key, len(nodes))
+	for i, id := range nodes {
+		nodeKeys[i] = nodeKey(id)
+	}
+	nodeFn := func(k Key, old []byte) ([]byte, time.Time, error) {
+		id := k.PK[len("node#"):]
+		m := resource.NewNodeModel(id)
+		if old != nil {
+			var err error
+			if m, err = baseline.Unmarshal(old); err != nil {
+				return nil, time.Time{}, fmt.Errorf("node baseline of %s: %w", id, err)
+			}
+		}
+		nodeOut[id] = b.EvaluateNode(id, m)
+		if !commit {
+			return nil, time.Time{}, nil
+		}
+		data, err := m.Marshal()
+		return data, now.Add(nodeStateTTL), err
+	}
+	if len(nodeKeys) > 0 {
+		if err := p.apply(ctx, nodeKeys, nodeFn, commit); err != nil {
+			return nil, fmt.Errorf("node baselines: %w", err)
+		}
 	}
 	var sigs []signal.Signal
+	add := func(s signal.Signal) {
+		if s.Account == "" {
+			s.Account = p.accounts[s.Workload]
+		}
+		sigs = append(sigs, s)
+	}
 	for _, w := range names {
 		for _, s := range out[w] {
-			if s.Account == "" {
-				s.Account = p.accounts[w]
-			}
-			sigs = append(sigs, s)
+			add(s)
+		}
+	}
+	for _, id := range nodes {
+		for _, s := range nodeOut[id] {
+			add(s)
 		}
 	}
 	return sigs, nil

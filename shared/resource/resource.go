@@ -16,10 +16,12 @@ import (
 
 // Detector ids.
 const (
-	CPUID    = "res-cpu"
-	MemoryID = "res-memory"
-	SprawlID = "res-sprawl"
-	NetTxID  = "res-net-tx"
+	CPUID            = "res-cpu"
+	MemoryID         = "res-memory"
+	SprawlID         = "res-sprawl"
+	NetTxID          = "res-net-tx"
+	NodeSaturationID = "res-node-saturation"
+	OOMKillID        = "res-oom-kill"
 )
 
 // Metric names of the resource model.
@@ -30,6 +32,15 @@ const (
 	MetricMem = "mem"
 	// MetricNetTx is the per-minute sum of sent bytes/s over the pods.
 	MetricNetTx = "net_tx"
+	// MetricNodeCPU is the per-minute max, over the workload's EKS pods, of
+	// the share of its node's CPU a pod uses (pod_cpu_utilization, percent
+	// of the node): what one pod of the workload normally takes of a node.
+	MetricNodeCPU = "node_cpu"
+	// MetricNodeMem is the same for memory (pod_memory_utilization).
+	MetricNodeMem = "node_mem"
+	// MetricOOM is the number of OOM kills in the workload's current kill
+	// loop (0 when there is none), per minute.
+	MetricOOM = "oom"
 )
 
 // Bits of Sample.Has.
@@ -40,6 +51,7 @@ const (
 	HasMemOverLimit
 	HasNetTx
 	HasRestarts
+	HasOOMKilled
 )
 
 const (
@@ -62,27 +74,55 @@ const (
 	maxPodNames = 10
 )
 
-// Sample is one pod's (EKS) or task's (ECS) resource use at one time.
-// Has says which of the values are present.
+// Sample is one pod's (EKS) or task's (ECS) resource use at one time, or,
+// with Pod empty and Node set, one EKS node's (see IsNode). Has says which
+// of the values are present.
 type Sample struct {
-	// Workload is the canonical workload id (package workload).
+	// Workload is the canonical workload id (package workload); empty
+	// for a node.
 	Workload string
-	// Pod is the pod name (EKS) or task id (ECS).
+	// Pod is the pod name (EKS) or task id (ECS); empty for a node.
 	Pod string
+	// Cluster and Node name the EKS node the pod ran on (ClusterName,
+	// NodeName), or the node itself; empty on ECS.
+	Cluster, Node string
+	// Instance is the node's EC2 instance id (InstanceId), when known.
+	Instance string
 	// Time is the event time.
 	Time time.Time
-	// CPU and Mem are percent of the node (EKS) or of the reservation
-	// (ECS); CPUOverLimit and MemOverLimit percent of the pod's limit.
+	// CPU and Mem are percent of the node (EKS pod and node) or of the
+	// reservation (ECS); CPUOverLimit and MemOverLimit percent of the
+	// pod's limit.
 	CPU, CPUOverLimit, Mem, MemOverLimit float64
-	// NetTx is sent bytes per second; Restarts the container restarts.
+	// NetTx is sent bytes per second; Restarts the container restarts
+	// since the agent's previous sample of the pod.
 	NetTx, Restarts float64
+	// OOMKilled is how many of the pod's containers last terminated by an
+	// OOM kill (enhanced observability): restarts while it is set are OOM
+	// kills.
+	OOMKilled float64
 	// Has is a bitmask of HasCPU, HasCPUOverLimit, ...
 	Has uint8
 }
 
-// FromEvent converts an EKS Pod or ECS Task event of workload to a Sample.
-// It returns false for other event types and for events with no pod or
-// task name.
+// IsNode reports a node's sample: CPU and Mem are the node's utilization.
+func (s *Sample) IsNode() bool { return s.Pod == "" && s.Node != "" }
+
+// kills returns the OOM kills the sample reports: its restarts, when its
+// pod's containers last terminated by an OOM kill.
+func (s *Sample) kills() float64 {
+	if s.Has&HasRestarts == 0 || s.Has&HasOOMKilled == 0 || !(s.OOMKilled > 0) || !valid(s.Restarts) {
+		return 0
+	}
+	return s.Restarts
+}
+
+// NodeID names an EKS node across clusters: "<cluster>/<node>".
+func NodeID(cluster, node string) string { return cluster + "/" + node }
+
+// FromEvent converts an EKS Pod or ECS Task event of workload, or an EKS
+// Node event (workload is then ignored), to a Sample. It returns false for
+// other event types and for events with no pod, task or node name.
 func FromEvent(workload string, ev *insights.Event) (Sample, bool) {
 	if ev == nil {
 		return Sample{}, false
@@ -93,13 +133,21 @@ func FromEvent(workload string, ev *insights.Event) (Sample, bool) {
 		pod = cmp.Or(ev.PodName, ev.PodUID)
 	case ev.Platform == insights.ECS && ev.Type == insights.TypeTask:
 		pod = ev.TaskID
+	case ev.Platform == insights.EKS && ev.Type == insights.TypeNode:
+		if ev.Node == "" {
+			return Sample{}, false
+		}
+		workload = ""
 	default:
 		return Sample{}, false
 	}
-	if pod == "" {
+	if pod == "" && ev.Type != insights.TypeNode {
 		return Sample{}, false
 	}
 	s := Sample{Workload: workload, Pod: pod, Time: ev.Time}
+	if ev.Platform == insights.EKS {
+		s.Cluster, s.Node, s.Instance = ev.Cluster, ev.Node, ev.InstanceID
+	}
 	set := func(dst *float64, bit uint8, v float64, ok bool) {
 		if ok && v >= 0 && !math.IsInf(v, 0) {
 			*dst = v
@@ -118,6 +166,8 @@ func FromEvent(workload string, ev *insights.Event) (Sample, bool) {
 	set(&s.NetTx, HasNetTx, v, ok)
 	v, ok = ev.Restarts()
 	set(&s.Restarts, HasRestarts, v, ok)
+	v, ok = ev.OOMKilled()
+	set(&s.OOMKilled, HasOOMKilled, v, ok)
 	return s, true
 }
 
@@ -158,12 +208,28 @@ type Config struct {
 	// SprawlPods is how many distinct pinned pods in one minute res-sprawl
 	// needs.
 	SprawlPods int
+	// NodePercent is the node CPU or memory percent that counts as
+	// saturated.
+	NodePercent float64
+	// NodeMinutes is how many consecutive saturated minutes
+	// res-node-saturation needs.
+	NodeMinutes int
+	// CulpritShare is the part of a saturated node's rise above its
+	// workloads' normal that one workload must account for to be named.
+	CulpritShare float64
+	// OOMKills is how many OOM kills in one loop res-oom-kill needs.
+	OOMKills int
+	// OOMGap is how close kills must follow each other to be one loop:
+	// a loop is over when OOMGap passes without a kill.
+	OOMGap time.Duration
 }
 
 // DefaultConfig returns the defaults: 24h of learning, 90%, 10 minutes,
-// 5 pods.
+// 5 pods; nodes saturated at 90% for 5 minutes, a culprit accounting for
+// 30% of the rise; 3 OOM kills, each within 15 minutes of the last.
 func DefaultConfig() Config {
-	return Config{Learning: 24 * time.Hour, PinnedPercent: 90, PinnedMinutes: 10, SprawlPods: 5}
+	return Config{Learning: 24 * time.Hour, PinnedPercent: 90, PinnedMinutes: 10, SprawlPods: 5,
+		NodePercent: 90, NodeMinutes: 5, CulpritShare: 0.3, OOMKills: 3, OOMGap: 15 * time.Minute}
 }
 
 func (c Config) withDefaults() Config {
@@ -180,6 +246,21 @@ func (c Config) withDefaults() Config {
 	if c.SprawlPods <= 0 {
 		c.SprawlPods = d.SprawlPods
 	}
+	if !(c.NodePercent > 0) {
+		c.NodePercent = d.NodePercent
+	}
+	if c.NodeMinutes <= 0 {
+		c.NodeMinutes = d.NodeMinutes
+	}
+	if !(c.CulpritShare > 0 && c.CulpritShare <= 1) {
+		c.CulpritShare = d.CulpritShare
+	}
+	if c.OOMKills <= 0 {
+		c.OOMKills = d.OOMKills
+	}
+	if c.OOMGap < time.Minute {
+		c.OOMGap = d.OOMGap
+	}
 	return c
 }
 
@@ -195,6 +276,10 @@ func define(m *baseline.Model) {
 	m.Define(MetricCPU, baseline.Gauge)
 	m.Define(MetricMem, baseline.Gauge)
 	m.Define(MetricNetTx, baseline.Gauge)
+	m.Define(MetricNodeCPU, baseline.Gauge)
+	m.Define(MetricNodeMem, baseline.Gauge)
+	m.Define(MetricOOM, baseline.Gauge)
+	m.Define(metricOOMGap, baseline.Gauge)
 }
 
 // minute is one event-time minute of a workload's samples.
@@ -211,10 +296,21 @@ type minute struct {
 	netPods     []string
 	cpuPods     []string // pods at or above PinnedPercent CPU, sorted
 	memPods     []string
+	// nodeCPU and nodeMem are the most one pod took of its node; hot says
+	// whether a pod ran on a node saturated that minute (hotCPU, hotMem).
+	nodeCPU, nodeMem       float64
+	hasNodeCPU, hasNodeMem bool
+	hot                    uint8
+	// kills are the OOM kills of the minute, by the pods in killPods;
+	// hasRestarts says the pods report restarts at all.
+	kills       float64
+	hasRestarts bool
+	killPods    []string
 }
 
-// minutes groups sorted samples by minute.
-func minutes(samples []Sample, pinned float64) []minute {
+// minutes groups sorted samples by minute; hot tells the saturation of a
+// pod's node in the minute of its sample.
+func minutes(samples []Sample, pinned float64, hot func(s *Sample) uint8) []minute {
 	var out []minute
 	for i := 0; i < len(samples); {
 		t := samples[i].Time.UTC().Truncate(time.Minute)
@@ -247,8 +343,28 @@ func minutes(samples []Sample, pinned float64) []minute {
 				net[s.Pod] = max(net[s.Pod], s.NetTx)
 				mi.hasNet = true
 			}
+			if s.Node != "" {
+				if s.Has&HasCPU != 0 && valid(s.CPU) {
+					mi.nodeCPU, mi.hasNodeCPU = max(mi.nodeCPU, s.CPU), true
+				}
+				if s.Has&HasMem != 0 && valid(s.Mem) {
+					mi.nodeMem, mi.hasNodeMem = max(mi.nodeMem, s.Mem), true
+				}
+				if hot != nil {
+					mi.hot |= hot(s)
+				}
+			}
+			if s.Has&HasRestarts != 0 {
+				mi.hasRestarts = true
+				// Restarts are counted since the agent's last sample of
+				// the pod, so two samples in a minute add up.
+				if k := s.kills(); k > 0 {
+					mi.kills += k
+					mi.killPods = addPod(mi.killPods, s.Pod)
+				}
+			}
 		}
-		mi.netPods = slices.Sorted(mapKeys(net))
+		mi.netPods = slices.Sorted(keys(net))
 		for _, p := range mi.netPods {
 			mi.net += net[p]
 		}
@@ -260,16 +376,6 @@ func minutes(samples []Sample, pinned float64) []minute {
 
 // valid rejects what a hand-built Sample may carry and no metric can be.
 func valid(v float64) bool { return v >= 0 && !math.IsInf(v, 1) }
-
-func mapKeys(m map[string]float64) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
-}
 
 func addPod(pods []string, p string) []string {
 	i, found := slices.BinarySearch(pods, p)
@@ -288,9 +394,11 @@ func mergePods(dst, src []string) []string {
 
 func compareSamples(a, b Sample) int {
 	return cmp.Or(a.Time.Compare(b.Time), cmp.Compare(a.Pod, b.Pod),
+		cmp.Compare(a.Cluster, b.Cluster), cmp.Compare(a.Node, b.Node), cmp.Compare(a.Instance, b.Instance),
 		cmp.Compare(a.CPU, b.CPU), cmp.Compare(a.CPUOverLimit, b.CPUOverLimit),
 		cmp.Compare(a.Mem, b.Mem), cmp.Compare(a.MemOverLimit, b.MemOverLimit),
-		cmp.Compare(a.NetTx, b.NetTx), cmp.Compare(a.Restarts, b.Restarts), cmp.Compare(a.Has, b.Has))
+		cmp.Compare(a.NetTx, b.NetTx), cmp.Compare(a.Restarts, b.Restarts),
+		cmp.Compare(a.OOMKilled, b.OOMKilled), cmp.Compare(a.Has, b.Has))
 }
 
 // Evaluate judges one workload's samples of one batch (in any order)
@@ -298,33 +406,17 @@ func compareSamples(a, b Sample) int {
 // Samples of another workload are ignored; minutes at or before the
 // model's last evaluated minute are refused and counted in m.Stale. It
 // returns the signals in a deterministic order (by detector run, in time).
+// It is Batch.Evaluate for a batch of one workload; node samples among
+// samples only tell it which nodes were saturated.
 func Evaluate(workload string, samples []Sample, m *baseline.Model, cfg Config) []signal.Signal {
-	if m == nil {
-		return nil
-	}
-	cfg = cfg.withDefaults()
-	define(m)
-	ss := make([]Sample, 0, len(samples))
+	b := NewBatch(cfg)
 	for _, s := range samples {
-		if s.Workload == workload || s.Workload == "" {
-			ss = append(ss, s)
+		if s.Workload == "" && !s.IsNode() {
+			s.Workload = workload
 		}
+		b.Add(s)
 	}
-	slices.SortFunc(ss, compareSamples)
-	e := &evaluator{workload: workload, m: m, cfg: cfg}
-	e.cpu = pinDetector{id: CPUID, metric: MetricCPU, noun: "CPU", severity: signal.High}
-	e.mem = pinDetector{id: MemoryID, metric: MetricMem, noun: "Memory", severity: signal.Medium}
-	for _, mi := range minutes(ss, cfg.PinnedPercent) {
-		if !m.Advance(mi.t) {
-			continue
-		}
-		e.minute(&mi)
-	}
-	e.end()
-	slices.SortStableFunc(e.out, func(a, b signal.Signal) int {
-		return cmp.Or(a.First.Compare(b.First), cmp.Compare(a.Detector, b.Detector))
-	})
-	return e.out
+	return b.Evaluate(workload, m)
 }
 
 type evaluator struct {
@@ -335,6 +427,8 @@ type evaluator struct {
 	cpu, mem pinDetector
 	sprawl   *open
 	net      *open
+	oom      oomDetector
+	norm     *norm
 	out      []signal.Signal
 }
 
@@ -351,6 +445,8 @@ type open struct {
 	// runStart is the start of a persisted pinned run.
 	runStart time.Time
 	runLen   int
+	// kills are the OOM kills seen in the stretch.
+	kills float64
 }
 
 // pinDetector is res-cpu or res-memory.
@@ -371,10 +467,74 @@ func (e *evaluator) minute(mi *minute) {
 		m.Ready = t
 	}
 	e.learning = !ready
+	if e.norm != nil && (mi.hasNodeCPU || mi.hasNodeMem) {
+		e.norm.record(m, t, ready)
+	}
+	e.observe(mi)
 	e.pin(&e.cpu, mi, mi.cpu, mi.cpuLimit, mi.hasCPU, mi.cpuPods)
 	e.pin(&e.mem, mi, mi.mem, mi.memLimit, mi.hasMem, mi.memPods)
 	e.sprawlMinute(mi)
 	e.netMinute(mi)
+	e.share(MetricNodeCPU, t, mi.nodeCPU, mi.hasNodeCPU, mi.hot&hotCPU != 0)
+	e.share(MetricNodeMem, t, mi.nodeMem, mi.hasNodeMem, mi.hot&hotMem != 0)
+	e.oomMinute(mi)
+}
+
+// observe remembers the minute's values, learned or not, for the series
+// of a later signal.
+func (e *evaluator) observe(mi *minute) {
+	m, t := e.m, mi.t
+	for _, v := range [...]struct {
+		metric string
+		x      float64
+		has    bool
+	}{
+		{MetricCPU, mi.cpu, mi.hasCPU}, {MetricMem, mi.mem, mi.hasMem}, {MetricNetTx, mi.net, mi.hasNet},
+		{MetricNodeCPU, mi.nodeCPU, mi.hasNodeCPU}, {MetricNodeMem, mi.nodeMem, mi.hasNodeMem},
+	} {
+		if v.has {
+			m.Observe(v.metric, t, v.x)
+		}
+	}
+}
+
+// Series spans, around an alerting run.
+const (
+	seriesBefore = 30 * time.Minute
+	seriesAfter  = 10 * time.Minute
+)
+
+// series returns metric minute by minute around first..last as m
+// remembers it, against the band the detector alerts above (low and the
+// high of bound at each minute); nil when nothing is remembered.
+func series(m *baseline.Model, metric string, first, last time.Time, bound func(b baseline.Band) float64) *signal.Series {
+	start, vals := m.Recent(metric, first.Add(-seriesBefore), last.Add(seriesAfter))
+	if len(vals) == 0 {
+		return nil
+	}
+	s := &signal.Series{Start: start, Step: time.Minute, Observed: vals,
+		Low: make([]float64, len(vals)), High: make([]float64, len(vals))}
+	for i := range vals {
+		b := m.Band(metric, s.At(i), bandK)
+		s.Low[i] = b.Low
+		s.High[i] = bound(b)
+	}
+	return s
+}
+
+// share learns what one pod of the workload takes of its node, except a
+// minute far above it on a saturated node: that is the workload starving
+// its neighbours (res-node-saturation), not its normal.
+func (e *evaluator) share(metric string, t time.Time, x float64, has, hot bool) {
+	if !has {
+		return
+	}
+	if hot && !e.learning {
+		if b := e.m.Band(metric, t, bandK); b.Samples > 0 && x >= pinHigh(b) {
+			return
+		}
+	}
+	e.m.Learn(metric, t, x)
 }
 
 // pin runs a pinned-run detector on one minute and learns the minute
@@ -424,6 +584,7 @@ func (e *evaluator) pin(d *pinDetector, mi *minute, x float64, limit, has bool, 
 	o.minutes++
 	o.runLen = st.Minutes
 	o.pods = mergePods(o.pods, pods)
+	o.kills += mi.kills
 	if o.minutes == 1 || x > o.peak {
 		o.peak, o.limit = x, limit
 	}
@@ -451,9 +612,16 @@ func (e *evaluator) flushPin(d *pinDetector) {
 	s.Description = fmt.Sprintf("%s of %s (per-minute maximum over its pods, in percent of %s) stayed at or above %.0f%% for %d consecutive minutes from %s to %s, peaking at %.1f%%. %s Pods pinned: %s.",
 		d.noun, e.workload, of, e.cfg.PinnedPercent, o.runLen, hhmm(o.first), hhmm(o.lastMinute), o.peak,
 		e.expected(o.band, "%", isNew), podList(o.pods))
+	if d.id == MemoryID && o.kills > 0 {
+		// The same exhaustion seen by the kernel: res-oom-kill judges the
+		// kills themselves.
+		s.Description += fmt.Sprintf(" Containers were OOM-killed %.0f times in those minutes.", o.kills)
+		s.Fields["oomKills"] = strconv.FormatFloat(o.kills, 'f', 0, 64)
+	}
 	s.Measurement = e.measure(d.metric, "%", o.peak, o.band)
 	// The run started above this, not above the widened log band.
 	s.Measurement.High = round2(pinHigh(o.band))
+	s.Measurement.Series = series(e.m, d.metric, o.first, o.last, pinHigh)
 	e.out = append(e.out, s)
 }
 
@@ -533,6 +701,7 @@ func (e *evaluator) flushNet() {
 		ratio, b.Z(o.peak), o.minutes, hhmm(o.first), hhmm(o.lastMinute), dur(e.m.Trained()))
 	s.Measurement = e.measure(MetricNetTx, "bytes/s", o.peak, b)
 	s.Measurement.High = round2(netHigh(b))
+	s.Measurement.Series = series(e.m, MetricNetTx, o.first, o.last, netHigh)
 	e.out = append(e.out, s)
 }
 
@@ -541,6 +710,7 @@ func (e *evaluator) end() {
 	e.flushPin(&e.mem)
 	e.flushSprawl()
 	e.flushNet()
+	e.flushOOM()
 }
 
 func (e *evaluator) signal(det, tech, tactic string, sev signal.Severity, o *open) signal.Signal {

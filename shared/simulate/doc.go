@@ -3,14 +3,17 @@
 // events and Container Insights performance events of a small estate (EKS
 // cluster "prod" with shop and payments Deployments, a DaemonSet and a
 // nightly backup CronJob; ECS cluster "ecs-prod" with the Fargate service
-// "orders"), over a few benign days and one attack day.
+// "orders"; and, seen only by Container Insights, a shop/recommender
+// Deployment and a node added every night for five reports CronJobs), over
+// a few benign days and one attack day.
 //
 // It serves `make events` (the events/ folder), `tidewatch simulate` (files
 // for replay, or log events for real log groups) and tests. Every attack
 // comes with an Expectation (detector, workload, event-time window), and
 // every trap — benign behaviour that looks odd: the nightly backup, a
 // rollout with image pulls, the midday peak, internet scanning of the
-// nodes, ordinary service traffic — with a Quiet one.
+// nodes, ordinary service traffic, the nightly node packed full by the
+// reports — with a Quiet one.
 //
 // Invariants:
 //

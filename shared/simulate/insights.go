@@ -79,6 +79,7 @@ func (s *sim) insights(t time.Time) {
 					cpu = a.cpuLimit
 				}
 				mem := a.mem * (0.92 + 0.08*L) * s.jitter(0.02)
+				mem = s.x.oomMemory(p, t, mem)
 				rx, tx := p.rx/60, p.tx/60
 				p.rx, p.tx = 0, 0
 				cpuSum += cpu
@@ -87,80 +88,24 @@ func (s *sim) insights(t time.Time) {
 					netRx += rx
 					netTx += tx
 				}
-				j.b = j.b[:0]
-				j.open()
-				j.raw("CloudWatchMetrics", podMetrics)
-				j.str("ClusterName", s.o.Cluster)
-				j.str("InstanceId", n.instance)
-				j.str("InstanceType", "m5.xlarge")
-				j.str("Namespace", a.ns)
-				j.str("NodeName", n.name)
-				j.str("PodName", a.name)
-				j.raw("Sources", `["cadvisor","pod","calculated"]`)
-				j.str("Timestamp", ts)
-				j.str("Type", "Pod")
-				j.str("Version", "0")
-				j.key("kubernetes")
-				j.open()
-				j.str("host", n.name)
-				j.key("labels")
-				j.open()
-				for _, kv := range sortedLabels(s.labels(p)) {
-					j.str(kv[0], kv[1])
-				}
-				j.close()
-				j.str("namespace_name", a.ns)
-				j.str("pod_id", p.uid)
-				j.str("pod_name", p.name)
-				if kind := a.kind; kind != "Pod" {
-					j.raw("pod_owners", `[{"owner_kind":"`+kind+`","owner_name":"`+a.name+`"}]`)
-				}
-				j.close()
-				j.num("pod_cpu_utilization", cpu/n.cpuLimit*100, 2)
-				if a.cpuLimit > 0 {
-					j.num("pod_cpu_utilization_over_pod_limit", cpu/a.cpuLimit*100, 1)
-				}
-				j.num("pod_memory_utilization", mem/n.memLimit*100, 2)
-				if a.cpuLimit > 0 {
-					j.num("pod_memory_utilization_over_pod_limit", mem/a.memLimit*100, 1)
-				}
-				j.num("pod_network_rx_bytes", rx, 0)
-				j.num("pod_network_tx_bytes", tx, 0)
-				j.int("pod_number_of_container_restarts", int64(p.restarts))
-				j.int("pod_number_of_containers", 1)
-				j.int("pod_number_of_running_containers", 1)
-				j.str("pod_status", "Running")
-				j.str(FieldSynthetic, Marker)
-				j.close()
+				s.podEvent(&j, n, p, ts, cpu, mem, rx, tx)
 				s.later(LogEvent{Group: s.ciGroup, Stream: n.name, Time: at, Message: string(j.b)})
 			}
 		}
+		for _, p := range s.x.podsOn(n, t) {
+			pods++
+			cpu, mem := s.x.use(p, t, s.attack)
+			cpuSum += cpu
+			memSum += mem
+			s.podEvent(&j, n, p, ts, cpu, mem, 0, 0)
+			s.later(LogEvent{Group: s.ciGroup, Stream: n.name, Time: at, Message: string(j.b)})
+		}
 		cpuSum += 160 * s.jitter(0.1)
 		memSum += 1.1e9 * s.jitter(0.01)
-		j.b = j.b[:0]
-		j.open()
-		j.raw("CloudWatchMetrics", nodeMetrics)
-		j.str("ClusterName", s.o.Cluster)
-		j.str("InstanceId", n.instance)
-		j.str("InstanceType", "m5.xlarge")
-		j.str("NodeName", n.name)
-		j.raw("Sources", `["cadvisor","/proc","pod","calculated"]`)
-		j.str("Timestamp", ts)
-		j.str("Type", "Node")
-		j.str("Version", "0")
-		j.raw("kubernetes", `{"host":"`+n.name+`"}`)
-		j.num("node_cpu_limit", n.cpuLimit, 0)
-		j.num("node_cpu_utilization", cpuSum/n.cpuLimit*100, 2)
-		j.num("node_memory_utilization", memSum/n.memLimit*100, 2)
-		j.num("node_network_rx_bytes", netRx, 0)
-		j.num("node_network_total_bytes", netRx+netTx, 0)
-		j.num("node_network_tx_bytes", netTx, 0)
-		j.int("node_number_of_running_containers", int64(pods+1))
-		j.int("node_number_of_running_pods", int64(pods))
-		j.str(FieldSynthetic, Marker)
-		j.close()
+		s.nodeEvent(&j, n, ts, cpuSum, memSum, netRx, netTx, pods)
 		s.later(LogEvent{Group: s.ciGroup, Stream: n.name, Time: at, Message: string(j.b)})
 	}
+	s.x.batchNode(s, &j, t)
 
 	for i, tk := range s.w.tasks {
 		at := t.Add(time.Duration(41+i*3)*time.Second + time.Duration(s.rng.IntN(700))*time.Millisecond).Truncate(time.Millisecond)
@@ -210,4 +155,93 @@ func (s *sim) appsInOrder() []*app {
 		}
 	}
 	return s.order
+}
+
+// podEvent writes the Pod event of p on n into j: cpu in millicores, mem
+// in bytes, rx and tx in bytes per second. Restarts are reported as the
+// agent does, since its previous sample of the pod (none in the first),
+// and the OOM state of enhanced observability only once a container of
+// the pod has been OOM-killed.
+func (s *sim) podEvent(j *jw, n *node, p *pod, ts string, cpu, mem, rx, tx float64) {
+	a := p.app
+	j.b = j.b[:0]
+	j.open()
+	j.raw("CloudWatchMetrics", podMetrics)
+	j.str("ClusterName", s.o.Cluster)
+	j.str("InstanceId", n.instance)
+	j.str("InstanceType", "m5.xlarge")
+	j.str("Namespace", a.ns)
+	j.str("NodeName", n.name)
+	j.str("PodName", a.name)
+	j.raw("Sources", `["cadvisor","pod","calculated"]`)
+	j.str("Timestamp", ts)
+	j.str("Type", "Pod")
+	j.str("Version", "0")
+	j.key("kubernetes")
+	j.open()
+	j.str("host", n.name)
+	j.key("labels")
+	j.open()
+	for _, kv := range sortedLabels(s.x.labels(s, p)) {
+		j.str(kv[0], kv[1])
+	}
+	j.close()
+	j.str("namespace_name", a.ns)
+	j.str("pod_id", p.uid)
+	j.str("pod_name", p.name)
+	if kind := a.kind; kind != "Pod" {
+		j.raw("pod_owners", `[{"owner_kind":"`+kind+`","owner_name":"`+a.name+`"}]`)
+	}
+	j.close()
+	j.num("pod_cpu_utilization", cpu/n.cpuLimit*100, 2)
+	if a.cpuLimit > 0 {
+		j.num("pod_cpu_utilization_over_pod_limit", cpu/a.cpuLimit*100, 1)
+	}
+	j.num("pod_memory_utilization", mem/n.memLimit*100, 2)
+	if a.memLimit > 0 {
+		j.num("pod_memory_utilization_over_pod_limit", mem/a.memLimit*100, 1)
+	}
+	j.num("pod_network_rx_bytes", rx, 0)
+	j.num("pod_network_tx_bytes", tx, 0)
+	if d, ok := s.x.restarts(p); ok {
+		j.int("pod_number_of_container_restarts", int64(d))
+	}
+	if s.x.oomKilled[p] {
+		j.int("pod_container_status_terminated_reason_oom_killed", 1)
+	}
+	j.int("pod_number_of_containers", 1)
+	j.int("pod_number_of_running_containers", 1)
+	j.str("pod_status", "Running")
+	j.str(FieldSynthetic, Marker)
+	j.close()
+}
+
+// nodeEvent writes the Node event of n into j: cpu in millicores and mem
+// in bytes used by everything on it, rx and tx in bytes per second.
+func (s *sim) nodeEvent(j *jw, n *node, ts string, cpu, mem, rx, tx float64, pods int) {
+	// A node cannot use more than it has; the kernel shares it out.
+	cpu = min(cpu, 0.995*n.cpuLimit)
+	mem = min(mem, 0.995*n.memLimit)
+	j.b = j.b[:0]
+	j.open()
+	j.raw("CloudWatchMetrics", nodeMetrics)
+	j.str("ClusterName", s.o.Cluster)
+	j.str("InstanceId", n.instance)
+	j.str("InstanceType", "m5.xlarge")
+	j.str("NodeName", n.name)
+	j.raw("Sources", `["cadvisor","/proc","pod","calculated"]`)
+	j.str("Timestamp", ts)
+	j.str("Type", "Node")
+	j.str("Version", "0")
+	j.raw("kubernetes", `{"host":"`+n.name+`"}`)
+	j.num("node_cpu_limit", n.cpuLimit, 0)
+	j.num("node_cpu_utilization", cpu/n.cpuLimit*100, 2)
+	j.num("node_memory_utilization", mem/n.memLimit*100, 2)
+	j.num("node_network_rx_bytes", rx, 0)
+	j.num("node_network_total_bytes", rx+tx, 0)
+	j.num("node_network_tx_bytes", tx, 0)
+	j.int("node_number_of_running_containers", int64(pods+1))
+	j.int("node_number_of_running_pods", int64(pods))
+	j.str(FieldSynthetic, Marker)
+	j.close()
 }

@@ -17,19 +17,24 @@ const (
 	ScenarioSlowFlood = "slow-flood"
 	ScenarioMiner     = "miner"
 	ScenarioSprawl    = "sprawl"
+	// ScenarioNodeSaturation and ScenarioOOMLoop are in nodes.go.
+	ScenarioNodeSaturation = "node-saturation"
+	ScenarioOOMLoop        = "oom-loop"
 
-	TrapBackup  = "trap-backup"
-	TrapRollout = "trap-rollout"
-	TrapPeak    = "trap-peak"
-	TrapScan    = "trap-scan"
-	TrapTraffic = "trap-traffic"
+	TrapBackup   = "trap-backup"
+	TrapRollout  = "trap-rollout"
+	TrapPeak     = "trap-peak"
+	TrapScan     = "trap-scan"
+	TrapTraffic  = "trap-traffic"
+	TrapNodePeak = "trap-node-peak"
 )
 
-// Scenarios returns the names of every scenario and trap: the eight
-// attacks of the attack day, then the five traps.
+// Scenarios returns the names of every scenario and trap: the ten attacks
+// of the attack day, then the six traps.
 func Scenarios() []string {
 	return []string{ScenarioExecFlood, ScenarioSynFlood, ScenarioUDPFlood, ScenarioPortKnock, ScenarioBeacon,
-		ScenarioSlowFlood, ScenarioMiner, ScenarioSprawl, TrapBackup, TrapRollout, TrapPeak, TrapScan, TrapTraffic}
+		ScenarioSlowFlood, ScenarioMiner, ScenarioSprawl, ScenarioNodeSaturation, ScenarioOOMLoop,
+		TrapBackup, TrapRollout, TrapPeak, TrapScan, TrapTraffic, TrapNodePeak}
 }
 
 // Attack-day times, as offsets from the attack day's midnight.
@@ -171,6 +176,7 @@ func (s *sim) schedule() {
 	s.quiet(TrapTraffic, workload.ECSService(s.o.ECSCluster, "orders"), A, A.Add(5*time.Hour+55*time.Minute))
 
 	s.attacks()
+	s.x.plan(s)
 }
 
 // rollout replaces every pod of a Deployment, one at a time (max surge 1),

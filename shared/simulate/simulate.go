@@ -144,6 +144,8 @@ type sim struct {
 	// per-attack state
 	beaconNext time.Time
 	order      []*app
+	// x is what only Container Insights shows (nodes.go).
+	x *extra
 }
 
 func newSim(o Options) *sim {
@@ -159,6 +161,7 @@ func newSim(o Options) *sim {
 	s.malloryID = "AIDA" + upper(s.w.hex(17))
 	s.malloryKey = "AKIA" + upper(s.w.hex(16))
 	s.attack = o.Start.AddDate(0, 0, o.Days)
+	s.x = newExtra(o)
 	return s
 }
 

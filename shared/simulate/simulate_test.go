@@ -571,8 +571,9 @@ func TestGenerateOrder(t *testing.T) {
 		t.Errorf("last event at %v, after the attack day", last)
 	}
 	// Flow logs: 3 node ENIs and 2 task ENIs; audit: 2 API servers;
-	// Container Insights: 3 nodes and the Fargate stream.
-	if want := 5 + 2 + 3 + 1; len(lastInStream) != want {
+	// Container Insights: 3 nodes, the Fargate stream and the batch node
+	// of each of the two nights.
+	if want := 5 + 2 + 3 + 1 + 2; len(lastInStream) != want {
 		t.Errorf("%d streams, want %d: %v", len(lastInStream), want, lastInStream)
 	}
 }

@@ -25,6 +25,7 @@
 //	pod#<cluster>/<ns>/<pod> / state pod → owning workload
 //	win#<workload> / state          the workload's open windows and network baseline, in one item
 //	res#<workload> / state          the workload's CPU, memory and network baseline
+//	node#<cluster>/<node> / state   an EKS node's CPU and memory baseline and saturation runs
 //	rules#<cluster> / state         per-cluster audit rule state (registries, deployers)
 //	sig#<workload> / <evidence>     entry signals (exec, unexpected pods, knocks), for correlation
 //	finding#<id> / state            a finding's last state and the evidence folded into it
