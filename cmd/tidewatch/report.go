@@ -32,7 +32,7 @@ is still shown, and the command then exits with status 1.`
 const reportExamples = `  tidewatch replay --config events/tidewatch.yaml --out findings.jsonl events/flowlogs events/audit events/metrics
   tidewatch report findings.jsonl
   tidewatch report --min-severity high --html report.html findings.jsonl
-  tidewatch replay events/ | tidewatch report --quiet --html report.html -
+  tidewatch replay --config events/tidewatch.yaml events/flowlogs events/audit events/metrics | tidewatch report --quiet --html report.html -
   tidewatch report --securityhub --since 24h --html report.html
 `
 
