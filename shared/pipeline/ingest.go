@@ -219,7 +219,7 @@ func (p *Pipeline) AddInsights(ev *insights.Event, src *Source) {
 	if cluster == "" {
 		cluster = src.Cluster
 	}
-	p.addSample(ev, cluster)
+	p.addSample(ev, cluster, src.Account)
 	if ev.Platform != insights.EKS || ev.PodName == "" || len(ev.Owners) == 0 {
 		return
 	}

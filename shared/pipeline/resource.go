@@ -42,10 +42,11 @@ func (p *Pipeline) insightsWorkload(ev *insights.Event, cluster string) string {
 	return workload.ForPod(cluster, ev.Namespace, ev.PodName, owners, ev.Labels)
 }
 
-// addSample keeps a resource sample of an event for the next flush. A
+// addSample keeps a resource sample of an event for the next flush, with
+// account the owner of the event's log group. A
 // node's samples are kept under the node's key, which no workload id can
 // be, beside the workloads' samples.
-func (p *Pipeline) addSample(ev *insights.Event, cluster string) {
+func (p *Pipeline) addSample(ev *insights.Event, cluster, account string) {
 	if cluster == "" {
 		cluster = p.defaultCluster
 	}
@@ -63,8 +64,13 @@ func (p *Pipeline) addSample(ev *insights.Event, cluster string) {
 			s.Cluster = cluster
 		}
 		p.samples[w] = append(p.samples[w], s)
+		// ECS events name their account; EKS events do not, and the
+		// account that owns the log group is theirs.
 		if ev.AccountID != "" {
-			p.accounts[w] = ev.AccountID
+			account = ev.AccountID
+		}
+		if account != "" {
+			p.accounts[w] = account
 		}
 	}
 }

@@ -149,6 +149,13 @@ func TestResourceThroughThePipeline(t *testing.T) {
 	}
 	t.Log(sat.Title)
 	t.Log(sat.Description)
+	// EKS performance events name no account: the log group's owner's it
+	// is, as for the audit findings of the same cluster.
+	for k, f := range found {
+		if f.AwsAccountID != src.Account {
+			t.Errorf("%s: account %s, want the log group owner's %s", k, f.AwsAccountID, src.Account)
+		}
+	}
 	if sat.ProductFields[finding.FieldTechnique] != "T1499" || sat.Severity.Label != "HIGH" ||
 		sat.ProductFields["tidewatch/node"] != ciNode || sat.ProductFields["tidewatch/count"] != "15" {
 		t.Errorf("saturation finding %s %s fields %v", sat.ProductFields[finding.FieldTechnique], sat.Severity.Label, sat.ProductFields)
