@@ -4,15 +4,13 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"flag"
+	goldenfile "github.com/tidewatch/tidewatch/shared/golden"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/klauspost/compress/gzip"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // view is a Batch in a form encoding/json writes and reads the way
 // CloudWatch Logs does (messages as strings), for golden files and for
@@ -81,21 +79,8 @@ func lambdaEvent(t testing.TB, js []byte) []byte {
 	return b
 }
 
-// golden compares got with testdata/name, or rewrites it with -update.
+// golden compares got with testdata/name (see package golden).
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the output; run go test -update and review the diff\ngot:\n%s", path, got)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", name), got)
 }

@@ -3,7 +3,7 @@ package finding
 import (
 	"encoding/json"
 	"errors"
-	"flag"
+	goldenfile "github.com/tidewatch/tidewatch/shared/golden"
 	"math"
 	"os"
 	"path/filepath"
@@ -15,8 +15,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/tidewatch/tidewatch/shared/signal"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 var t0 = time.Date(2026, 3, 4, 10, 2, 0, 0, time.UTC)
 
@@ -54,7 +52,7 @@ func TestNewGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden := filepath.Join("testdata", "flood.golden.json")
-	if *update {
+	if goldenfile.Update() {
 		if err := os.WriteFile(golden, append(got, '\n'), 0o644); err != nil {
 			t.Fatal(err)
 		}

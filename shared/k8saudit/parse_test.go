@@ -3,7 +3,7 @@ package k8saudit
 import (
 	"encoding/json"
 	"errors"
-	"flag"
+	goldenfile "github.com/tidewatch/tidewatch/shared/golden"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -13,8 +13,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
 // testFiles returns every sample and constructed input.
 func testFiles(t testing.TB) []string {
@@ -109,7 +107,7 @@ func TestParseGolden(t *testing.T) {
 			}
 			got = append(got, '\n')
 			golden := filepath.Join("testdata", "golden", name+".golden.json")
-			if *update {
+			if goldenfile.Update() {
 				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
 					t.Fatal(err)
 				}

@@ -3,7 +3,7 @@ package report_test
 import (
 	"bytes"
 	"context"
-	"flag"
+	goldenfile "github.com/tidewatch/tidewatch/shared/golden"
 	"html"
 	"image/color"
 	"image/png"
@@ -22,8 +22,6 @@ import (
 	"github.com/tidewatch/tidewatch/shared/signal"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
 // load reads a testdata file of findings, failing on any skipped line.
 func load(t testing.TB, name string) []finding.Finding {
 	t.Helper()
@@ -39,23 +37,10 @@ func load(t testing.TB, name string) []finding.Finding {
 	return fs
 }
 
+// golden compares got with testdata/name (see package golden).
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the output; run go test -update and review the diff\n%s", path,
-			cmp.Diff(strings.Split(string(want), "\n"), strings.Split(string(got), "\n")))
-	}
+	goldenfile.Check(t, filepath.Join("testdata", name), got)
 }
 
 func render(t testing.TB, fs []finding.Finding, opts report.Options) (text, page string) {
