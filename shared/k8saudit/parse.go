@@ -211,36 +211,55 @@ func (d *decoder) ws() {
 	}
 }
 
-// object iterates over the members of the object at d.i, calling member
-// with the decoded key and d.i at the value; member must consume the value.
-func (d *decoder) object(member func(key []byte) error) error {
-	if d.b[d.i] != '{' {
-		return d.syntax("want object")
+// enter steps into the object or array at d.i, whose first byte must be
+// open.
+func (d *decoder) enter(open byte, want string) error {
+	if d.b[d.i] != open {
+		return d.syntax(want)
 	}
 	d.depth++
 	if d.depth > maxDepth {
 		return d.syntax("nested too deeply")
 	}
 	d.i++
-	for first := true; ; first = false {
+	return nil
+}
+
+// more moves to the next member or element of the container entered last:
+// past its separating comma unless first, or, at its closing byte, out of
+// it (reporting false).
+func (d *decoder) more(close byte, first bool, want string) (bool, error) {
+	d.ws()
+	if d.i >= len(d.b) {
+		return false, errEOF
+	}
+	if d.b[d.i] == close {
+		d.i++
+		d.depth--
+		return false, nil
+	}
+	if !first {
+		if d.b[d.i] != ',' {
+			return false, d.syntax(want)
+		}
+		d.i++
 		d.ws()
 		if d.i >= len(d.b) {
-			return errEOF
+			return false, errEOF
 		}
-		if d.b[d.i] == '}' {
-			d.i++
-			d.depth--
-			return nil
-		}
-		if !first {
-			if d.b[d.i] != ',' {
-				return d.syntax("want , or } in object")
-			}
-			d.i++
-			d.ws()
-			if d.i >= len(d.b) {
-				return errEOF
-			}
+	}
+	return true, nil
+}
+
+// object iterates over the members of the object at d.i, calling member
+// with the decoded key and d.i at the value; member must consume the value.
+func (d *decoder) object(member func(key []byte) error) error {
+	if err := d.enter('{', "want object"); err != nil {
+		return err
+	}
+	for first := true; ; first = false {
+		if ok, err := d.more('}', first, "want , or } in object"); !ok {
+			return err
 		}
 		if d.b[d.i] != '"' {
 			return d.syntax("want string key in object")
@@ -270,33 +289,12 @@ func (d *decoder) object(member func(key []byte) error) error {
 // array iterates over the elements of the array at d.i; elem must consume
 // the element.
 func (d *decoder) array(elem func() error) error {
-	if d.b[d.i] != '[' {
-		return d.syntax("want array")
+	if err := d.enter('[', "want array"); err != nil {
+		return err
 	}
-	d.depth++
-	if d.depth > maxDepth {
-		return d.syntax("nested too deeply")
-	}
-	d.i++
 	for first := true; ; first = false {
-		d.ws()
-		if d.i >= len(d.b) {
-			return errEOF
-		}
-		if d.b[d.i] == ']' {
-			d.i++
-			d.depth--
-			return nil
-		}
-		if !first {
-			if d.b[d.i] != ',' {
-				return d.syntax("want , or ] in array")
-			}
-			d.i++
-			d.ws()
-			if d.i >= len(d.b) {
-				return errEOF
-			}
+		if ok, err := d.more(']', first, "want , or ] in array"); !ok {
+			return err
 		}
 		if err := elem(); err != nil {
 			return err
