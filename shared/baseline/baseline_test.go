@@ -168,6 +168,18 @@ func TestCUSUMEpisode(t *testing.T) {
 	if !alarms[2].Start.Equal(at(15)) {
 		t.Errorf("third alarm's own rise starts %v, want %v", alarms[2].Start, at(15))
 	}
+
+	// Joining an episode moves its start back, never forward, and needs
+	// an open episode.
+	m.JoinEpisode(BytesOut, at(90))
+	m.JoinEpisode(BytesOut, at(110))
+	if got := m.SlowState(BytesOut).Episode; !got.Equal(at(90)) {
+		t.Errorf("joined episode starts %v, want %v", got, at(90))
+	}
+	m.JoinEpisode(PacketsOut, at(1))
+	if got := m.SlowState(PacketsOut).Episode; !got.IsZero() {
+		t.Errorf("a metric without an episode got one starting %v", got)
+	}
 }
 
 func TestBeaconRegularity(t *testing.T) {

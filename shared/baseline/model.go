@@ -327,6 +327,17 @@ func (m *Model) Accumulate(metric string, t time.Time, z, allowance, clip, thres
 	return *st, false
 }
 
+// JoinEpisode moves the start of metric's open CUSUM episode back to t, when
+// t is earlier: the rise it measures is found to have begun with another
+// metric's. It does nothing without an open episode.
+func (m *Model) JoinEpisode(metric string, t time.Time) {
+	se := m.series[metric]
+	if se == nil || se.slow.Episode.IsZero() || !t.Before(se.slow.Episode) {
+		return
+	}
+	se.slow.Episode = time.Unix(unixMinute(t)*60, 0).UTC()
+}
+
 // SlowState returns metric's current CUSUM state.
 func (m *Model) SlowState(metric string) Slow {
 	if se := m.series[metric]; se != nil {

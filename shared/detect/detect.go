@@ -306,12 +306,26 @@ func (e *evaluator) volumes(w *window.Window) bool {
 		ratio := x / max(b.Expected, 1)
 		s := e.signal(SlowFloodID, "T1498.001", tacticDoS, w, signal.Medium)
 		// Every alarm of one episode carries the episode's start, so
-		// that a rise going on for hours updates one finding.
-		s.First = st.Episode
-		minutes := int(t.Sub(st.Episode)/time.Minute) + 1
+		// that a rise going on for hours updates one finding. The
+		// volumes of one workload rise together: the rise began with
+		// the earliest open episode or running sum of any of them, and
+		// this metric's episode is joined to it.
+		episode := st.Episode
+		for _, o := range volumes[:3] {
+			other := m.SlowState(o.metric)
+			if !other.Episode.IsZero() && other.Episode.Before(episode) {
+				episode = other.Episode
+			}
+			if other.Sum > 0 && other.Start.Before(episode) {
+				episode = other.Start
+			}
+		}
+		m.JoinEpisode(v.metric, episode)
+		s.First = episode
+		minutes := int(t.Sub(episode)/time.Minute) + 1
 		s.Title = fmt.Sprintf("Sustained outbound rise from %s: %s normal %s for %d minutes", e.workload, times(ratio), v.noun, minutes)
 		s.Description = fmt.Sprintf("Outbound %s stayed above normal for %d minutes since %s without any single minute leaving the band: now %s per minute against an expected %s (band %s to %s, %s slot); cumulative excess %.0f robust z above an allowance of %.1f per minute passed the threshold %.0f, peak minute z %.1f. %s %s",
-			v.noun, minutes, hhmm(st.Episode), num(v.metric, x), num(v.metric, b.Expected), num(v.metric, b.Low), num(v.metric, b.High), b.Slot,
+			v.noun, minutes, hhmm(episode), num(v.metric, x), num(v.metric, b.Expected), num(v.metric, b.Low), num(v.metric, b.High), b.Slot,
 			st.Sum, cfg.Slow.Allowance, cfg.Slow.Threshold, st.Peak, targets(w), e.learned())
 		s.Measurement = e.base(v.metric, x, b, st.Sum)
 		s.Fields = map[string]string{"metric": v.metric, "minutes": strconv.Itoa(minutes)}

@@ -8,12 +8,12 @@ import (
 	"github.com/tidewatch/tidewatch/shared/workload"
 )
 
-// Scenarios that only Container Insights shows: a node saturated by one
+// Scenarios that Container Insights shows: a node saturated by one
 // workload, an OOM-kill loop, and a node saturated by a nightly batch
 // spread evenly over many workloads. They draw on their own random source
-// (extra.rng), so the rest of the simulation is the same with or without
-// them, and they write no audit events or flow records: their pods were
-// created before the first day and send nothing the flow log sees.
+// (extra.rng) where they can, and write no flow records: their pods send
+// nothing the flow log sees. The nightly reports CronJobs also write the
+// audit events of their Job and pod creates, as any CronJob does.
 const (
 	// shop/recommender, a Deployment without a CPU limit, spins on
 	// crafted requests and takes its node.
@@ -106,8 +106,10 @@ func (x *extra) plan(s *sim) {
 
 	// 3. The nightly batch node, every night including the attack day's.
 	apps := make([]*app, len(reportJobs))
+	ecr := s.o.Account + ".dkr.ecr." + s.o.Region + ".amazonaws.com/"
 	for i, name := range reportJobs {
 		apps[i] = &app{ns: "reports", name: name, kind: workload.KindCronJob, replicas: 1,
+			image: ecr + "reports-" + name, tag: "v1.4.0",
 			cpu: 730, cpuLimit: 1000, mem: 420 << 20, memLimit: 1 << 30}
 	}
 	for d := 1; d <= s.o.Days+1; d++ {
@@ -119,12 +121,27 @@ func (x *extra) plan(s *sim) {
 			job := a.name + "-" + itoa(int(day.Add(reportsAt).Unix()/60))
 			x.jobUIDs[job] = x.uuid()
 			start := day.Add(reportsAt + time.Duration(2+x.rng.IntN(20))*time.Second)
-			nt.pods = append(nt.pods, &pod{app: a, name: job + "-" + x.safe(5), uid: x.uuid(), node: nt.node, owner: job,
-				ready: start, gone: start.Add(reportsRunTime + time.Duration(x.rng.IntN(120))*time.Second), cpuFactor: 1})
+			p := &pod{app: a, name: job + "-" + x.safe(5), uid: x.uuid(), node: nt.node, owner: job, tag: a.tag,
+				ready: start, gone: start.Add(reportsRunTime + time.Duration(x.rng.IntN(120))*time.Second), cpuFactor: 1}
+			nt.pods = append(nt.pods, p)
+			// The audit log sees the CronJob create the Job and the Job
+			// its pod, as for any CronJob.
+			s.at(day.Add(reportsAt), func(t time.Time) { x.startReport(s, p, t) })
 			s.quiet(TrapNodePeak, a.id(s.o.Cluster), nt.up, nt.down)
 		}
 		x.nights = append(x.nights, nt)
 	}
+}
+
+// startReport writes the creates of a reports Job, due at t, and of its
+// pod p.
+func (x *extra) startReport(s *sim, p *pod, t time.Time) {
+	s.uids["owner/"+p.owner] = x.jobUIDs[p.owner]
+	s.createJob(p.app, p.owner, t)
+	at := p.ready.Add(-time.Second)
+	req, resp := s.podObjects(p, at)
+	s.audit(at, time.Duration(4+x.rng.IntN(9))*time.Millisecond, s.controller("job-controller"), "RequestResponse", "ResponseComplete", "create",
+		"/api/v1/namespaces/"+p.app.ns+"/pods", objectRef{Resource: "pods", Namespace: p.app.ns, APIVersion: "v1"}, 201, req, resp)
 }
 
 // planKills spreads the bombs over the frontend pods running at t.

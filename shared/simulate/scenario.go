@@ -215,13 +215,7 @@ func indexOf(nodes []*node, n *node) int {
 func (s *sim) backup(t time.Time) {
 	a := s.w.app("batch/backup")
 	job := a.name + "-" + itoa(int(t.Unix()/60))
-	jobObj := map[string]any{"kind": "Job", "apiVersion": "batch/v1",
-		"metadata": map[string]any{"name": job, "namespace": a.ns, "creationTimestamp": nil,
-			"ownerReferences": []ownerRef{{APIVersion: "batch/v1", Kind: "CronJob", Name: a.name, UID: s.ownerUID(a.name), Controller: true, BlockOwnerDeletion: true}}},
-		"spec": map[string]any{"backoffLimit": 2, "template": map[string]any{"spec": map[string]any{
-			"containers": []map[string]string{{"name": a.name, "image": a.image + ":" + a.tag}}, "restartPolicy": "OnFailure"}}}}
-	s.audit(t.Add(80*time.Millisecond), 11*time.Millisecond, s.controller("cronjob-controller"), "RequestResponse", "ResponseComplete", "create",
-		"/apis/batch/v1/namespaces/"+a.ns+"/jobs", objectRef{Resource: "jobs", Namespace: a.ns, APIGroup: "batch", APIVersion: "v1"}, 201, jobObj, nil)
+	s.createJob(a, job, t)
 	n := s.w.nodes[s.rng.IntN(len(s.w.nodes))]
 	p := s.newPod(a, n, job)
 	s.startPod(p, t.Add(time.Second), s.controller("job-controller"))
@@ -230,6 +224,17 @@ func (s *sim) backup(t time.Time) {
 		"conditions": []map[string]string{{"type": "Ready", "status": "False", "reason": "PodCompleted"}}}}
 	s.audit(p.gone.Add(2*time.Second), 4*time.Millisecond, s.kubelet(n), "Request", "ResponseComplete", "patch",
 		"/api/v1/namespaces/"+a.ns+"/pods/"+p.name+"/status", objectRef{Resource: "pods", Namespace: a.ns, Name: p.name, APIVersion: "v1", Subresource: "status"}, 200, done, nil)
+}
+
+// createJob writes the CronJob controller's create of Job job of a, due at t.
+func (s *sim) createJob(a *app, job string, t time.Time) {
+	jobObj := map[string]any{"kind": "Job", "apiVersion": "batch/v1",
+		"metadata": map[string]any{"name": job, "namespace": a.ns, "creationTimestamp": nil,
+			"ownerReferences": []ownerRef{{APIVersion: "batch/v1", Kind: "CronJob", Name: a.name, UID: s.ownerUID(a.name), Controller: true, BlockOwnerDeletion: true}}},
+		"spec": map[string]any{"backoffLimit": 2, "template": map[string]any{"spec": map[string]any{
+			"containers": []map[string]string{{"name": a.name, "image": a.image + ":" + a.tag}}, "restartPolicy": "OnFailure"}}}}
+	s.audit(t.Add(80*time.Millisecond), 11*time.Millisecond, s.controller("cronjob-controller"), "RequestResponse", "ResponseComplete", "create",
+		"/apis/batch/v1/namespaces/"+a.ns+"/jobs", objectRef{Resource: "jobs", Namespace: a.ns, APIGroup: "batch", APIVersion: "v1"}, 201, jobObj, nil)
 }
 
 // attacks plans the attack day and its expectations.
