@@ -1,6 +1,7 @@
 package window
 
 import (
+	"cmp"
 	"errors"
 	"slices"
 	"time"
@@ -77,7 +78,7 @@ func (o *Open) Merge(p Partial) error {
 		return nil
 	}
 	i, found := slices.BinarySearchFunc(o.parts, m, func(x Partial, m int64) int {
-		return cmpInt(minuteOf(x.Start), m)
+		return cmp.Compare(minuteOf(x.Start), m)
 	})
 	if found {
 		o.parts[i].Merge(&p)
@@ -87,16 +88,6 @@ func (o *Open) Merge(p Partial) error {
 	p.Start = unixUTC(m * 60)
 	o.parts = slices.Insert(o.parts, i, p)
 	return nil
-}
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // Close returns, in time order, the windows whose minute ended at or before
