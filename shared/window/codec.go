@@ -16,13 +16,7 @@ type encoder struct{ wire.Encoder }
 
 type decoder struct{ wire.Decoder }
 
-func (d *decoder) port() uint16 {
-	v := d.Uint()
-	if v > 65535 {
-		d.Fail()
-	}
-	return uint16(v)
-}
+func (d *decoder) port() uint16 { return uint16(d.Bounded(65535)) }
 
 func (e *encoder) distinct(x *Distinct) {
 	if x.regs != nil {
