@@ -115,54 +115,38 @@ func DefaultConfig() Config {
 
 func (c Config) withDefaults() Config {
 	d := DefaultConfig()
-	def := func(v *float64, dv float64) {
-		if *v <= 0 {
-			*v = dv
-		}
-	}
-	if c.Learning <= 0 {
-		c.Learning = d.Learning
-	}
-	if c.Lateness <= 0 {
-		c.Lateness = d.Lateness
-	}
-	def(&c.Flood.K, d.Flood.K)
-	def(&c.Flood.MinRatio, d.Flood.MinRatio)
-	def(&c.Flood.HighRatio, d.Flood.HighRatio)
-	def(&c.Flood.MinBytes, d.Flood.MinBytes)
-	def(&c.Flood.MinPackets, d.Flood.MinPackets)
-	def(&c.Flood.MinFlows, d.Flood.MinFlows)
-	def(&c.Flood.MinSYN, d.Flood.MinSYN)
-	def(&c.Flood.MinUDPPackets, d.Flood.MinUDPPackets)
-	def(&c.Flood.TargetShare, d.Flood.TargetShare)
-	def(&c.Slow.Allowance, d.Slow.Allowance)
-	def(&c.Slow.Clip, d.Slow.Clip)
-	def(&c.Slow.Threshold, d.Slow.Threshold)
-	def(&c.Slow.FloorShare, d.Slow.FloorShare)
-	if c.Knock.MinPorts <= 0 {
-		c.Knock.MinPorts = d.Knock.MinPorts
-	}
-	if c.Knock.Within <= 0 {
-		c.Knock.Within = d.Knock.Within
-	}
-	if c.Beacon.MinReps <= 0 {
-		c.Beacon.MinReps = d.Beacon.MinReps
-	}
-	def(&c.Beacon.MaxJitter, d.Beacon.MaxJitter)
-	def(&c.Beacon.MaxBytes, d.Beacon.MaxBytes)
-	if c.Beacon.MinInterval <= 0 {
-		c.Beacon.MinInterval = d.Beacon.MinInterval
-	}
-	if c.Beacon.MaxInterval <= 0 {
-		c.Beacon.MaxInterval = d.Beacon.MaxInterval
-	}
-	if c.Beacon.Realert <= 0 {
-		c.Beacon.Realert = d.Beacon.Realert
-	}
-	if c.NewDest.MaxKnown < 0 {
-		c.NewDest.MaxKnown = 0
-	}
+	orDefault(&c.Learning, d.Learning)
+	orDefault(&c.Lateness, d.Lateness)
+	orDefault(&c.Flood.K, d.Flood.K)
+	orDefault(&c.Flood.MinRatio, d.Flood.MinRatio)
+	orDefault(&c.Flood.HighRatio, d.Flood.HighRatio)
+	orDefault(&c.Flood.MinBytes, d.Flood.MinBytes)
+	orDefault(&c.Flood.MinPackets, d.Flood.MinPackets)
+	orDefault(&c.Flood.MinFlows, d.Flood.MinFlows)
+	orDefault(&c.Flood.MinSYN, d.Flood.MinSYN)
+	orDefault(&c.Flood.MinUDPPackets, d.Flood.MinUDPPackets)
+	orDefault(&c.Flood.TargetShare, d.Flood.TargetShare)
+	orDefault(&c.Slow.Allowance, d.Slow.Allowance)
+	orDefault(&c.Slow.Clip, d.Slow.Clip)
+	orDefault(&c.Slow.Threshold, d.Slow.Threshold)
+	orDefault(&c.Slow.FloorShare, d.Slow.FloorShare)
+	orDefault(&c.Knock.MinPorts, d.Knock.MinPorts)
+	orDefault(&c.Knock.Within, d.Knock.Within)
+	orDefault(&c.Beacon.MinReps, d.Beacon.MinReps)
+	orDefault(&c.Beacon.MaxJitter, d.Beacon.MaxJitter)
+	orDefault(&c.Beacon.MaxBytes, d.Beacon.MaxBytes)
+	orDefault(&c.Beacon.MinInterval, d.Beacon.MinInterval)
+	orDefault(&c.Beacon.MaxInterval, d.Beacon.MaxInterval)
+	orDefault(&c.Beacon.Realert, d.Beacon.Realert)
+	c.NewDest.MaxKnown = max(c.NewDest.MaxKnown, 0)
 	return c
+}
+
+// orDefault sets *v to d when *v is not positive (zero: not set).
+func orDefault[T int | float64 | time.Duration](v *T, d T) {
+	if *v <= 0 {
+		*v = d
+	}
 }
 
 func (c *Config) allowed(a netip.Addr) bool {
