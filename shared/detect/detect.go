@@ -41,7 +41,7 @@ type volume struct {
 	value                        func(*window.Window) float64
 }
 
-var volumes = []volume{
+var volumes = [...]volume{
 	{FloodID, baseline.BytesOut, "bytes", "bytes/min", func(c *Config) float64 { return c.Flood.MinBytes }, func(w *window.Window) float64 { return float64(w.BytesOut) }},
 	{FloodID, baseline.PacketsOut, "packets", "packets/min", func(c *Config) float64 { return c.Flood.MinPackets }, func(w *window.Window) float64 { return float64(w.PacketsOut) }},
 	{FloodID, baseline.FlowsOut, "connections", "flows/min", func(c *Config) float64 { return c.Flood.MinFlows }, func(w *window.Window) float64 { return float64(w.FlowsOut) }},
@@ -242,9 +242,12 @@ func (e *evaluator) volumes(w *window.Window) bool {
 	m, cfg := e.m, e.cfg
 	t := w.Start
 	var floods []signal.Signal
-	for _, v := range volumes {
+	// The CUSUMs below score the same minutes against the same bands.
+	var bands [len(volumes)]baseline.Band
+	for i, v := range volumes {
 		x := v.value(w)
 		b := m.Band(v.metric, t, cfg.Flood.K)
+		bands[i] = b
 		high := max(b.High, b.Expected*cfg.Flood.MinRatio)
 		if x <= high || x < v.floor(cfg) {
 			continue
@@ -273,8 +276,6 @@ func (e *evaluator) volumes(w *window.Window) bool {
 	}
 	if len(floods) > 0 {
 		e.floodTarget(w, floods)
-	}
-	if len(floods) > 0 {
 		// A flood minute is reported minute by minute; fed to the
 		// CUSUMs, it would report the same flood twice as a slow rise
 		// of its other metrics. They skip it, neither adding nor
@@ -282,9 +283,9 @@ func (e *evaluator) volumes(w *window.Window) bool {
 		return false
 	}
 	hold := false
-	for _, v := range volumes[:3] {
+	for i, v := range volumes[:3] {
 		x := v.value(w)
-		b := m.Band(v.metric, t, cfg.Flood.K)
+		b := bands[i]
 		z := b.Z(x)
 		if x < cfg.Slow.FloorShare*v.floor(cfg) {
 			z = min(z, 0)
