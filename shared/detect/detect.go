@@ -154,9 +154,15 @@ func (e *evaluator) series(metric string, first, last time.Time) *signal.Series 
 	for i := range vals {
 		b := e.m.Band(metric, s.At(i), e.cfg.Flood.K)
 		s.Low[i] = b.Low
-		s.High[i] = max(b.High, b.Expected*e.cfg.Flood.MinRatio)
+		s.High[i] = e.floodHigh(b)
 	}
 	return s
+}
+
+// floodHigh is the value above which a volume metric's minute floods: the
+// band's top, and at least Flood.MinRatio times the median.
+func (e *evaluator) floodHigh(b baseline.Band) float64 {
+	return max(b.High, b.Expected*e.cfg.Flood.MinRatio)
 }
 
 // finish flushes runs that did not continue into the last window.
@@ -248,7 +254,7 @@ func (e *evaluator) volumes(w *window.Window) bool {
 		x := v.value(w)
 		b := m.Band(v.metric, t, cfg.Flood.K)
 		bands[i] = b
-		high := max(b.High, b.Expected*cfg.Flood.MinRatio)
+		high := e.floodHigh(b)
 		if x <= high || x < v.floor(cfg) {
 			continue
 		}
