@@ -32,15 +32,12 @@ func bucketOf(x float64) int {
 	return b
 }
 
-func (h *hist) add(b int, k uint32) {
-	for k > 0 {
-		step := min(k, SlotCap)
-		h.n[b] += uint16(step)
-		h.total += step
-		k -= step
-		if h.total >= SlotCap {
-			h.halve()
-		}
+// add counts one sample in bucket b.
+func (h *hist) add(b int) {
+	h.n[b]++
+	h.total++
+	if h.total >= SlotCap {
+		h.halve()
 	}
 }
 

@@ -187,8 +187,8 @@ func (m *Model) Advance(t time.Time) bool {
 		s := slotOf(g)
 		for _, se := range m.series {
 			if se.kind == Count {
-				se.slots[s].add(0, 1)
-				se.slots[slotOverall].add(0, 1)
+				se.slots[s].add(0)
+				se.slots[slotOverall].add(0)
 			}
 		}
 	}
@@ -211,8 +211,8 @@ func (m *Model) Learn(metric string, t time.Time, x float64) {
 		se = m.series[metric]
 	}
 	b := bucketOf(x)
-	se.slots[slotOf(unixMinute(t))].add(b, 1)
-	se.slots[slotOverall].add(b, 1)
+	se.slots[slotOf(unixMinute(t))].add(b)
+	se.slots[slotOverall].add(b)
 }
 
 // Band is the normal range of a metric at one time, with what it rests on.
