@@ -251,11 +251,11 @@ func (m *Model) Band(metric string, t time.Time, k float64) Band {
 	}
 	s := slotOf(unixMinute(t))
 	h := &se.slots[s]
-	name := slotName(s)
+	name := slotNames[s]
 	if h.total < MinSlotSamples {
 		other := (s + slotWeekend) % slotOverall
 		if se.slots[other].total >= MinSlotSamples {
-			h, name = &se.slots[other], slotName(other)
+			h, name = &se.slots[other], slotNames[other]
 		} else {
 			h, name = &se.slots[slotOverall], "overall"
 		}
@@ -271,6 +271,15 @@ func (m *Model) Band(metric string, t time.Time, k float64) Band {
 	lo := max(math.Exp2(l(h.quantile(0.01))-k*scale)-1, 0)
 	return Band{Expected: med, Low: lo, High: hi, Top: top, Scale: scale, Samples: int(h.total), Slot: name}
 }
+
+// slotNames are the slots' names, made once: Band runs for every metric of
+// every window and would otherwise build its slot's name each time.
+var slotNames = func() (names [nSlots]string) {
+	for s := range names {
+		names[s] = slotName(s)
+	}
+	return names
+}()
 
 func slotName(s int) string {
 	const digits = "0123456789"
