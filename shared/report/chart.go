@@ -111,6 +111,21 @@ func valueAxis(u unit, top, r0, r1 float64) scale {
 	return scale{d0: 0, d1: niceCeil(top/m) * m, r0: r0, r1: r1, unit: m}
 }
 
+// valueScale returns the value axis of a chart whose values reach top
+// and whose smallest positive value is minPos: logarithmic over whole
+// decades when useLog, else valueAxis with a little room above top.
+func valueScale(u unit, useLog bool, minPos, top, r0, r1 float64) scale {
+	if !useLog {
+		return valueAxis(u, top*1.05, r0, r1)
+	}
+	lo := math.Pow(10, math.Floor(math.Log10(minPos)))
+	hi := math.Pow(10, math.Ceil(math.Log10(top)))
+	if hi <= lo {
+		hi = lo * 10
+	}
+	return logarithmic(lo, hi, r0, r1)
+}
+
 func linear(d0, d1, r0, r1 float64) scale { return scale{d0: d0, d1: d1, r0: r0, r1: r1} }
 
 func logarithmic(d0, d1, r0, r1 float64) scale {
@@ -284,17 +299,7 @@ func seriesChart(s *signal.Series, first, last time.Time, u unit, metric string)
 		top0 = 1
 	}
 	useLog := ok(peak) && peak > 0 && (highMax <= 0 || math.IsInf(highMax, -1) || peak > logThreshold*highMax)
-	var sy scale
-	if useLog {
-		lo := math.Pow(10, math.Floor(math.Log10(minPos)))
-		hi := math.Pow(10, math.Ceil(math.Log10(top0)))
-		if hi <= lo {
-			hi = lo * 10
-		}
-		sy = logarithmic(lo, hi, base, top)
-	} else {
-		sy = valueAxis(u, top0*1.05, base, top)
-	}
+	sy := valueScale(u, useLog, minPos, top0, base, top)
 	c.Label = fmt.Sprintf("%s from %s to %s UTC: observed against the learned band", metric, t0.Format("15:04"), t1.Format("15:04"))
 
 	// Alert span, behind everything.
@@ -406,17 +411,7 @@ func bandChart(observed, expected, low, high float64, u unit, metric string) *ca
 		}
 	}
 	useLog := ok(observed) && observed > 0 && ok(high) && (high <= 0 || observed > logThreshold*high)
-	var sx scale
-	if useLog {
-		lo := math.Pow(10, math.Floor(math.Log10(minPos)))
-		hi := math.Pow(10, math.Ceil(math.Log10(top0)))
-		if hi <= lo {
-			hi = lo * 10
-		}
-		sx = logarithmic(lo, hi, left, right)
-	} else {
-		sx = valueAxis(u, top0*1.05, left, right)
-	}
+	sx := valueScale(u, useLog, minPos, top0, left, right)
 	if ok(low) && ok(high) {
 		x0, x1 := sx.at(low), sx.at(high)
 		if x1-x0 < 2 {
