@@ -2,6 +2,7 @@ package baseline
 
 import (
 	"math"
+	"slices"
 	"time"
 )
 
@@ -27,40 +28,35 @@ func (m *Model) Observe(metric string, t time.Time, x float64) {
 	if se == nil {
 		return
 	}
-	min := unixMinute(t)
+	minute := unixMinute(t)
 	r := &se.recent
 	if r.vals == nil {
 		r.vals = make([]float64, RecentMinutes)
 		for i := range r.vals {
 			r.vals[i] = math.NaN()
 		}
-		r.end = min
+		r.end = minute
 	}
-	if min > r.end {
+	if minute > r.end {
 		fill := math.NaN()
 		if se.kind == Count {
 			fill = 0
 		}
-		shift := min - r.end
-		if shift >= RecentMinutes {
-			for i := range r.vals {
-				r.vals[i] = fill
-			}
-		} else {
-			n := int(shift)
-			copy(r.vals, r.vals[n:])
-			for i := RecentMinutes - n; i < RecentMinutes; i++ {
-				r.vals[i] = fill
-			}
+		n := int(min(minute-r.end, RecentMinutes))
+		copy(r.vals, r.vals[n:])
+		for i := RecentMinutes - n; i < RecentMinutes; i++ {
+			r.vals[i] = fill
 		}
-		r.end = min
+		r.end = minute
 	}
-	i := RecentMinutes - 1 - int(r.end-min)
-	if i < 0 {
-		return
+	if i := r.index(minute); i >= 0 {
+		r.vals[i] = x
 	}
-	r.vals[i] = x
 }
+
+// index returns the position of minute in vals, negative when the minute
+// is older than the remembered span.
+func (r *recent) index(minute int64) int { return RecentMinutes - 1 - int(r.end-minute) }
 
 // Recent returns metric's remembered values from the minute of from to the
 // minute of to, both included and clipped to what is remembered, with the
@@ -75,15 +71,11 @@ func (m *Model) Recent(metric string, from, to time.Time) (time.Time, []float64)
 	lo, hi := unixMinute(from), unixMinute(to)
 	lo = max(lo, r.end-RecentMinutes+1)
 	hi = min(hi, r.end)
-	for lo <= hi && math.IsNaN(r.vals[RecentMinutes-1-int(r.end-lo)]) {
+	for lo <= hi && math.IsNaN(r.vals[r.index(lo)]) {
 		lo++
 	}
 	if hi < lo {
 		return time.Time{}, nil
 	}
-	out := make([]float64, 0, hi-lo+1)
-	for mi := lo; mi <= hi; mi++ {
-		out = append(out, r.vals[RecentMinutes-1-int(r.end-mi)])
-	}
-	return time.Unix(lo*60, 0).UTC(), out
+	return time.Unix(lo*60, 0).UTC(), slices.Clone(r.vals[r.index(lo) : r.index(hi)+1])
 }
