@@ -107,19 +107,9 @@ func (r Rule) MarshalJSON() ([]byte, error) { return json.Marshal(r.wire()) }
 
 // UnmarshalJSON reads and validates one ignore rule.
 func (r *Rule) UnmarshalJSON(data []byte) error {
-	d := newDecoder("json")
-	var n yaml.Node
-	if err := yaml.Unmarshal(data, &n); err != nil {
-		d.syntax(err)
-		return &ValidationError{Problems: d.problems}
-	}
-	root := &n
-	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
-		root = root.Content[0]
-	}
-	v, ok := d.rule(root, "rule")
-	if !ok {
-		return &ValidationError{Problems: d.problems}
+	v, err := unmarshalItem(data, "rule", (*decoder).rule)
+	if err != nil {
+		return err
 	}
 	*r = v
 	return nil
@@ -146,22 +136,33 @@ func (w Window) MarshalJSON() ([]byte, error) { return json.Marshal(w.wire()) }
 
 // UnmarshalJSON reads and validates one maintenance window.
 func (w *Window) UnmarshalJSON(data []byte) error {
+	v, err := unmarshalItem(data, "window", (*decoder).window)
+	if err != nil {
+		return err
+	}
+	*w = v
+	return nil
+}
+
+// unmarshalItem reads data as one item of a configuration list, checked by
+// item; a problem is a *ValidationError.
+func unmarshalItem[T any](data []byte, path string, item func(d *decoder, n *yaml.Node, path string) (T, bool)) (T, error) {
 	d := newDecoder("json")
 	var n yaml.Node
 	if err := yaml.Unmarshal(data, &n); err != nil {
 		d.syntax(err)
-		return &ValidationError{Problems: d.problems}
+		var zero T
+		return zero, &ValidationError{Problems: d.problems}
 	}
 	root := &n
 	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
 		root = root.Content[0]
 	}
-	v, ok := d.window(root, "window")
+	v, ok := item(d, root, path)
 	if !ok {
-		return &ValidationError{Problems: d.problems}
+		return v, &ValidationError{Problems: d.problems}
 	}
-	*w = v
-	return nil
+	return v, nil
 }
 
 func prefixStrings(ps []netip.Prefix) []string {
