@@ -3,16 +3,14 @@ package finding
 import (
 	"encoding/json"
 	"errors"
-	goldenfile "github.com/tidewatch/tidewatch/shared/golden"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/tidewatch/tidewatch/shared/golden"
 	"github.com/tidewatch/tidewatch/shared/signal"
 )
 
@@ -51,19 +49,7 @@ func TestNewGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "flood.golden.json")
-	if goldenfile.Update() {
-		if err := os.WriteFile(golden, append(got, '\n'), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(strings.TrimSpace(string(want)), string(got)); diff != "" {
-		t.Errorf("finding differs from %s (-want +got):\n%s", golden, diff)
-	}
+	golden.Check(t, filepath.Join("testdata", "flood.golden.json"), append(got, '\n'))
 }
 
 func TestNewRequiredFields(t *testing.T) {
