@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"maps"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -92,7 +93,7 @@ func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 			}
 			m.Content = append(m.Content, scalarNode(strings.TrimSpace(k)), scalarNode(strings.TrimSpace(v)))
 		}
-		c.Sensitivities = d.sensitivity(m, EnvSensitivity, cloneMap(c.Sensitivities))
+		c.Sensitivities = d.sensitivity(m, EnvSensitivity, maps.Clone(c.Sensitivities))
 	}
 	if s := get(EnvTrustedDeployers); s != "" {
 		c.TrustedDeployers = d.deployers(listNode(s), EnvTrustedDeployers)
@@ -165,17 +166,6 @@ func splitList(s string) []string {
 		if item = strings.TrimSpace(item); item != "" {
 			out = append(out, item)
 		}
-	}
-	return out
-}
-
-func cloneMap(m map[string]float64) map[string]float64 {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]float64, len(m))
-	for k, v := range m {
-		out[k] = v
 	}
 	return out
 }
