@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"flag"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -22,10 +23,14 @@ var update = flag.Bool("update", false, "rewrite golden files under testdata/ wi
 func Update() bool { return *update }
 
 // Check compares got with the file at path; with -update it writes got
-// there instead. A difference is reported line by line.
+// there instead, creating its folder. A difference is reported line by
+// line.
 func Check(t testing.TB, path string, got []byte) {
 	t.Helper()
 	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(path, got, 0o644); err != nil {
 			t.Fatal(err)
 		}

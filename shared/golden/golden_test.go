@@ -41,8 +41,9 @@ func TestCheck(t *testing.T) {
 	}
 }
 
+// TestCheckUpdates: -update writes the file, creating its folder.
 func TestCheckUpdates(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "out.golden")
+	path := filepath.Join(t.TempDir(), "golden", "out.golden")
 	*update = true
 	defer func() { *update = false }()
 	r := &recorder{}
