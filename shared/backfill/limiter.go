@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/tidewatch/tidewatch/shared/backoff"
 )
 
 // Limiter spaces calls evenly, at most a given number per second, across
@@ -40,16 +42,5 @@ func (l *Limiter) Wait(ctx context.Context) error {
 	}
 	l.next = at.Add(l.interval)
 	l.mu.Unlock()
-	d := at.Sub(now)
-	if d <= 0 {
-		return nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return backoff.Wait(ctx, at.Sub(now))
 }

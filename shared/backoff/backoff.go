@@ -1,6 +1,6 @@
 // Package backoff is the retry discipline every AWS adapter shares:
-// exponential backoff with full jitter, and one test of which errors are
-// worth another try.
+// exponential backoff with full jitter, a wait that the context can end,
+// and one test of which errors are worth another try.
 package backoff
 
 import (
@@ -21,7 +21,16 @@ func Sleep(ctx context.Context, attempt int, base, max time.Duration) error {
 	if ceil <= 0 || ceil > max {
 		ceil = max
 	}
-	t := time.NewTimer(time.Duration(rand.Int64N(int64(ceil) + 1)))
+	return Wait(ctx, time.Duration(rand.Int64N(int64(ceil)+1)))
+}
+
+// Wait waits d, or returns the context's error if it ends first (at once
+// when d is not positive).
+func Wait(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():

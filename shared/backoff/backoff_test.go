@@ -47,3 +47,18 @@ func TestSleepStopsWithTheContext(t *testing.T) {
 		t.Errorf("Sleep = %v", err)
 	}
 }
+
+func TestWaitStopsWithTheContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, d := range []time.Duration{0, time.Hour} {
+		if err := Wait(ctx, d); !errors.Is(err, context.Canceled) {
+			t.Errorf("Wait(%v) on a cancelled context = %v", d, err)
+		}
+	}
+	for _, d := range []time.Duration{-time.Second, 0, time.Microsecond} {
+		if err := Wait(context.Background(), d); err != nil {
+			t.Errorf("Wait(%v) = %v", d, err)
+		}
+	}
+}

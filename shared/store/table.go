@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/tidewatch/tidewatch/shared/backoff"
 )
 
 // TableAPI is the part of the DynamoDB client that CreateTable uses;
@@ -64,12 +66,8 @@ func waitActive(ctx context.Context, api TableAPI, name string) error {
 		case res.Table != nil && res.Table.TableStatus == types.TableStatusActive:
 			return nil
 		}
-		t := time.NewTimer(tablePoll)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("store: wait for table %s to be active: %w", name, ctx.Err())
-		case <-t.C:
+		if err := backoff.Wait(ctx, tablePoll); err != nil {
+			return fmt.Errorf("store: wait for table %s to be active: %w", name, err)
 		}
 	}
 }
