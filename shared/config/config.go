@@ -277,16 +277,7 @@ func splitImage(ref string) (host, repo string) {
 // DestinationAllowed reports whether addr is in an allowed network.
 // IPv4-mapped IPv6 addresses match IPv4 networks.
 func (c *Config) DestinationAllowed(addr netip.Addr) bool {
-	if !addr.IsValid() {
-		return false
-	}
-	addr = addr.Unmap()
-	for _, p := range c.AllowedDestinations {
-		if p.Contains(addr) {
-			return true
-		}
-	}
-	return false
+	return len(c.AllowedDestinations) > 0 && anyPrefix(c.AllowedDestinations, addr)
 }
 
 // Suppressed reports whether a finding is suppressed by an ignore rule or
