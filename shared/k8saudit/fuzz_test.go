@@ -20,6 +20,7 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte(`{"kind": 0}`))
 	f.Add([]byte(`{"auditID":"a","requestObject":{"a":"b[Truncated...]`))
+	f.Add([]byte(deepInArray))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		evs, err := Parse(b)
 		var te *TruncatedError

@@ -98,39 +98,23 @@ func (d *decoder) top(out []Event) ([]Event, error) {
 		}
 		return out, nil
 	case '[':
-		d.i++
-		for first := true; ; first = false {
-			d.ws()
-			if d.i >= len(d.b) {
-				return out, errEOF
-			}
-			if d.b[d.i] == ']' {
-				d.i++
-				return out, nil
-			}
-			if !first {
-				if d.b[d.i] != ',' {
-					return out, d.syntax("want , or ] in array")
-				}
-				d.i++
-				d.ws()
-				if d.i >= len(d.b) {
-					return out, errEOF
-				}
-			}
+		err := d.array(func() error {
 			if d.b[d.i] != '{' {
 				if err := d.skip(); err != nil {
-					return out, err
+					return err
 				}
-				return out, fmt.Errorf("%w: array element is not an object", ErrNotEvent)
+				return fmt.Errorf("%w: array element is not an object", ErrNotEvent)
 			}
 			n := len(out)
 			out = append(out, Event{})
 			if _, _, err := d.event(&out[n], false); err != nil {
 				d.partial = &out[n]
-				return out[:n], err
+				out = out[:n]
+				return err
 			}
-		}
+			return nil
+		})
+		return out, err
 	}
 	if err := d.skip(); err != nil {
 		return out, err

@@ -178,6 +178,10 @@ func TestParseSamples(t *testing.T) {
 	}
 }
 
+// deepInArray is an event in a top-level array nested one level deeper
+// than encoding/json allows, counting the array.
+var deepInArray = `[{"auditID":"x","requestObject":` + strings.Repeat("[", maxDepth-1) + strings.Repeat("]", maxDepth-1) + `}]`
+
 func TestParseErrors(t *testing.T) {
 	tests := []struct {
 		name      string
@@ -210,6 +214,8 @@ func TestParseErrors(t *testing.T) {
 		{name: "truncated item of a list", in: `{"kind":"EventList","items":[{"auditID":"i1"},{"auditID":"i2","verb":"cre`,
 			truncated: &TruncatedError{AuditID: "i2", Offset: 73}},
 		{name: "deep nesting", in: `{"auditID":"x","requestObject":` + strings.Repeat("[", maxDepth+1) + strings.Repeat("]", maxDepth+1) + `}`, errIs: ErrSyntax},
+		// The array counts as a level, as encoding/json counts it.
+		{name: "deep nesting in a top-level array", in: deepInArray, errIs: ErrSyntax},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
