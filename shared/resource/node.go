@@ -72,8 +72,7 @@ func (c *contribution) excess() float64 { return c.share - c.normal }
 type nodeRun struct {
 	metric, noun string
 	cur          *nodeOpen
-	runFirst     time.Time
-	runBand      baseline.Band
+	run          runOrigin
 }
 
 // nodeOpen is a saturated run of a node in this batch.
@@ -184,22 +183,13 @@ func (e *nodeEval) minute(d *nodeRun, mi *nodeSample, x float64, has bool) {
 	m, t, cfg := e.m, mi.t, e.b.cfg
 	takes, known := e.takes(d.metric, t)
 	learn := has && (e.learning || !suspect(takes))
-	st := m.SlowState(d.metric)
-	inRun := st.Sum > 0
-	b := m.Band(d.metric, t, bandK)
-	saturated := has && x >= cfg.NodePercent
-	far := e.learning || b.Samples == 0 || x >= pinHigh(b)
-	if !saturated || !(inRun || far) {
-		m.Accumulate(d.metric, t, -math.MaxFloat64, 0, 1, math.Inf(1))
+	st, b := d.run.step(m, d.metric, t, mi.first, x, has && x >= cfg.NodePercent, e.learning)
+	if st.Minutes == 0 {
 		e.flush(d)
 		if learn {
 			m.Learn(d.metric, t, x)
 		}
 		return
-	}
-	st, _ = m.Accumulate(d.metric, t, 1, 0, 1, math.Inf(1))
-	if st.Minutes == 1 {
-		d.runFirst, d.runBand = mi.first, b
 	}
 	// As for pinned workloads: the first minutes of a run are learned, so
 	// a node that saturates at the same hour every day becomes known.
@@ -208,10 +198,8 @@ func (e *nodeEval) minute(d *nodeRun, mi *nodeSample, x float64, has bool) {
 	}
 	o := d.cur
 	if o == nil {
-		o = &nodeOpen{first: st.Start, band: b, by: map[string]*contribution{}}
-		if d.runFirst.Truncate(time.Minute).Equal(st.Start) {
-			o.first, o.band = d.runFirst, d.runBand
-		}
+		o = &nodeOpen{by: map[string]*contribution{}}
+		o.first, o.band = d.run.start(st, b)
 		d.cur = o
 	}
 	o.last, o.lastMinute = mi.last, t

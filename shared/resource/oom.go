@@ -19,12 +19,10 @@ import (
 // kill.
 type oomDetector struct {
 	cur *open
-	// runFirst is the event time of the loop's first kill and runBand
-	// the band before it, when the loop began in this batch; memPeak the
-	// most memory seen in the loop's minutes of this batch (percent of the
-	// limit when memLimit).
-	runFirst time.Time
-	runBand  baseline.Band
+	// run is the loop's first kill and the band before it, when the loop
+	// began in this batch; memPeak the most memory seen in the loop's
+	// minutes of this batch (percent of the limit when memLimit).
+	run      runOrigin
 	memPeak  float64
 	memLimit bool
 	hasMem   bool
@@ -46,7 +44,7 @@ func (e *evaluator) oomMinute(mi *minute) {
 	switch {
 	case mi.kills > 0:
 		if m.SlowState(MetricOOM).Sum == 0 {
-			d.runFirst, d.runBand = mi.first, m.Band(MetricOOM, t, bandK)
+			d.run = runOrigin{first: mi.first, band: m.Band(MetricOOM, t, bandK)}
 			d.hasMem, d.memPeak, d.pods = false, 0, nil
 		}
 		reset(metricOOMGap)
@@ -65,7 +63,7 @@ func (e *evaluator) oomMinute(mi *minute) {
 	m.Observe(MetricOOM, t, loop)
 	if loop == 0 {
 		e.flushOOM()
-		d.runFirst, d.hasMem, d.memPeak, d.pods = time.Time{}, false, 0, nil
+		d.run, d.hasMem, d.memPeak, d.pods = runOrigin{}, false, 0, nil
 		m.Learn(MetricOOM, t, 0)
 		return
 	}
@@ -89,7 +87,7 @@ func (e *evaluator) staleKills(mi *minute) {
 	}
 	inf := math.Inf(1)
 	if m.SlowState(MetricOOM).Sum == 0 {
-		d.runFirst, d.runBand = mi.first, m.Band(MetricOOM, mi.t, bandK)
+		d.run = runOrigin{first: mi.first, band: m.Band(MetricOOM, mi.t, bandK)}
 		d.hasMem, d.memPeak, d.pods = false, 0, nil
 	}
 	if g := m.SlowState(metricOOMGap); left > g.Sum {
@@ -110,10 +108,7 @@ func (e *evaluator) oomLoop(mi *minute, st baseline.Slow, live bool) {
 	d.pods = mergePods(d.pods, mi.killPods)
 	// The loop is judged against the band before it: a loop's minutes are
 	// learned when it is over (endLoop), or at once while learning.
-	b := m.Band(MetricOOM, t, bandK)
-	if d.runFirst.Truncate(time.Minute).Equal(st.Start) {
-		b = d.runBand
-	}
+	first, b := d.run.start(st, m.Band(MetricOOM, t, bandK))
 	limit := e.oomLimit(b)
 	if e.learning && live {
 		m.Learn(MetricOOM, t, loop)
@@ -125,10 +120,7 @@ func (e *evaluator) oomLoop(mi *minute, st baseline.Slow, live bool) {
 	}
 	o := d.cur
 	if o == nil {
-		o = &open{first: st.Start, runStart: st.Start, band: b}
-		if d.runFirst.Truncate(time.Minute).Equal(st.Start) {
-			o.first = d.runFirst
-		}
+		o = &open{first: first, runStart: st.Start, band: b}
 		d.cur = o
 	}
 	if mi.last.After(o.last) {

@@ -454,10 +454,47 @@ type pinDetector struct {
 	id, metric, noun string
 	severity         signal.Severity
 	cur              *open
-	// runFirst and runBand are the first event time of the run and the
-	// band before it, when the run began in this batch.
-	runFirst time.Time
-	runBand  baseline.Band
+	run              runOrigin
+}
+
+// runOrigin is what only the batch in which a run began knows of it: its
+// first event time and the band before it. The run itself (pinned,
+// saturated, an OOM-kill loop) is persisted in the model as the metric's
+// CUSUM state, whose Start is the run's first minute.
+type runOrigin struct {
+	first time.Time
+	band  baseline.Band
+}
+
+// step judges one minute t (first, its first event time) of value x in the
+// run of metric, the CUSUM state counting the run's minutes: a minute at
+// the level (hit) is in the run when the run has begun, when x is far
+// above the band (pinHigh), or when there is nothing to judge it against
+// (learning, no band); any other minute ends the run. It returns the run's
+// state after the minute, Minutes 0 outside a run, and the band at t.
+func (r *runOrigin) step(m *baseline.Model, metric string, t, first time.Time, x float64, hit, learning bool) (baseline.Slow, baseline.Band) {
+	inRun := m.SlowState(metric).Sum > 0
+	b := m.Band(metric, t, bandK)
+	if !hit || !(inRun || learning || b.Samples == 0 || x >= pinHigh(b)) {
+		st, _ := m.Accumulate(metric, t, -math.MaxFloat64, 0, 1, math.Inf(1))
+		return st, b
+	}
+	st, _ := m.Accumulate(metric, t, 1, 0, 1, math.Inf(1))
+	if st.Minutes == 1 {
+		r.first, r.band = first, b
+	}
+	return st, b
+}
+
+// start returns where a run in state st starts and the band that explains
+// it: its first event time and the band before it when it began in this
+// batch, else its first minute and b. The run's own minutes, learned while
+// new, do not inflate the band before it.
+func (r *runOrigin) start(st baseline.Slow, b baseline.Band) (time.Time, baseline.Band) {
+	if r.first.Truncate(time.Minute).Equal(st.Start) {
+		return r.first, r.band
+	}
+	return st.Start, b
 }
 
 func (e *evaluator) minute(mi *minute) {
@@ -541,23 +578,14 @@ func (e *evaluator) share(metric string, t time.Time, x float64, has, hot bool) 
 // unless it belongs to an alarmed run.
 func (e *evaluator) pin(d *pinDetector, mi *minute, x float64, limit, has bool, pods []string) {
 	m, t, cfg := e.m, mi.t, e.cfg
-	st := m.SlowState(d.metric)
-	inRun := st.Sum > 0
-	b := m.Band(d.metric, t, bandK)
-	pinned := has && x >= cfg.PinnedPercent
-	far := e.learning || b.Samples == 0 || x >= pinHigh(b)
-	if !pinned || !(inRun || far) {
+	st, b := d.run.step(m, d.metric, t, mi.first, x, has && x >= cfg.PinnedPercent, e.learning)
+	if st.Minutes == 0 {
 		// The run, if any, ends: a short one was normal after all.
-		m.Accumulate(d.metric, t, -math.MaxFloat64, 0, 1, math.Inf(1))
 		e.flushPin(d)
 		if has {
 			m.Learn(d.metric, t, x)
 		}
 		return
-	}
-	st, _ = m.Accumulate(d.metric, t, 1, 0, 1, math.Inf(1))
-	if st.Minutes == 1 {
-		d.runFirst, d.runBand = mi.first, b
 	}
 	// Minutes of a run short of PinnedMinutes are not anomalous yet and
 	// are learned: they are what lets a recurring job become known after
@@ -571,13 +599,9 @@ func (e *evaluator) pin(d *pinDetector, mi *minute, x float64, limit, has bool, 
 	o := d.cur
 	if o == nil {
 		// The finding starts where the run began, maybe in an earlier
-		// batch, so every batch of a long run updates the same one; it is
-		// explained by the band before the run, which the run's own
-		// minutes (learned while new) do not inflate.
-		o = &open{first: st.Start, runStart: st.Start, band: b}
-		if d.runFirst.Truncate(time.Minute).Equal(st.Start) {
-			o.first, o.band = d.runFirst, d.runBand
-		}
+		// batch, so every batch of a long run updates the same one.
+		o = &open{runStart: st.Start}
+		o.first, o.band = d.run.start(st, b)
 		d.cur = o
 	}
 	o.last, o.lastMinute = mi.last, t
