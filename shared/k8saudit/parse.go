@@ -720,13 +720,28 @@ func (d *decoder) isNull() (bool, error) {
 	return true, d.literal("null")
 }
 
+// expect reports whether the value at d.i starts with c, the byte that
+// opens the type the field wants ('"', '[' or '{'). A null is consumed and
+// reported as false with no error, leaving the field unset; any other
+// value is a type error. The check inlines; the rest does not need to.
+func (d *decoder) expect(c byte, field, want string) (bool, error) {
+	if d.b[d.i] == c {
+		return true, nil
+	}
+	return false, d.nullOrWrongType(field, want)
+}
+
+func (d *decoder) nullOrWrongType(field, want string) error {
+	if null, err := d.isNull(); null || err != nil {
+		return err
+	}
+	return d.wrongType(field, want)
+}
+
 // str decodes a string field; null leaves it empty.
 func (d *decoder) str(field string) (string, error) {
-	if d.b[d.i] != '"' {
-		if null, err := d.isNull(); null || err != nil {
-			return "", err
-		}
-		return "", d.wrongType(field, "a string")
+	if ok, err := d.expect('"', field, "a string"); !ok {
+		return "", err
 	}
 	raw, err := d.rawString()
 	if err != nil || len(raw) == 0 {
@@ -828,11 +843,8 @@ func intern(b []byte) string {
 
 // strs decodes an array of strings; null leaves it nil.
 func (d *decoder) strs(field string) ([]string, error) {
-	if d.b[d.i] != '[' {
-		if null, err := d.isNull(); null || err != nil {
-			return nil, err
-		}
-		return nil, d.wrongType(field, "an array of strings")
+	if ok, err := d.expect('[', field, "an array of strings"); !ok {
+		return nil, err
 	}
 	var buf [8]string
 	out := buf[:0]
@@ -849,11 +861,8 @@ func (d *decoder) strs(field string) ([]string, error) {
 
 // timestamp decodes an RFC 3339 time; null and "" leave it zero.
 func (d *decoder) timestamp(field string) (time.Time, error) {
-	if d.b[d.i] != '"' {
-		if null, err := d.isNull(); null || err != nil {
-			return time.Time{}, err
-		}
-		return time.Time{}, d.wrongType(field, "a string")
+	if ok, err := d.expect('"', field, "a string"); !ok {
+		return time.Time{}, err
 	}
 	raw, err := d.rawString()
 	if err != nil || len(raw) == 0 {
@@ -918,12 +927,8 @@ func parseRFC3339UTC(b []byte) (time.Time, bool) {
 
 // integer decodes a JSON number that holds an integer.
 func (d *decoder) integer(field string) (int, error) {
-	c := d.b[d.i]
-	if c != '-' && (c < '0' || c > '9') {
-		if null, err := d.isNull(); null || err != nil {
-			return 0, err
-		}
-		return 0, d.wrongType(field, "a number")
+	if c := d.b[d.i]; c != '-' && (c < '0' || c > '9') {
+		return 0, d.nullOrWrongType(field, "a number")
 	}
 	start := d.i
 	end, err := d.scanNumber(start)
@@ -1037,11 +1042,8 @@ func (d *decoder) checkAPIVersion(ev *Event) error {
 }
 
 func (d *decoder) items() ([]Event, error) {
-	if d.b[d.i] != '[' {
-		if null, err := d.isNull(); null || err != nil {
-			return nil, err
-		}
-		return nil, d.wrongType("items", "an array")
+	if ok, err := d.expect('[', "items", "an array"); !ok {
+		return nil, err
 	}
 	var out []Event
 	err := d.array(func() error {
@@ -1089,11 +1091,8 @@ func own(ev *Event) {
 }
 
 func (d *decoder) user(u *UserInfo, field string) error {
-	if d.b[d.i] != '{' {
-		if null, err := d.isNull(); null || err != nil {
-			return err
-		}
-		return d.wrongType(field, "an object")
+	if ok, err := d.expect('{', field, "an object"); !ok {
+		return err
 	}
 	// field names only matter in errors: "user" or "impersonatedUser".
 	return d.object(func(key []byte) error {
@@ -1106,11 +1105,8 @@ func (d *decoder) user(u *UserInfo, field string) error {
 		case "groups":
 			u.Groups, err = d.strs(field)
 		case "extra":
-			if d.b[d.i] != '{' {
-				if null, nerr := d.isNull(); null || nerr != nil {
-					return nerr
-				}
-				return d.wrongType(field, "an object")
+			if ok, err := d.expect('{', field, "an object"); !ok {
+				return err
 			}
 			u.Extra = map[string][]string{}
 			err = d.object(func(k []byte) error {
@@ -1126,11 +1122,8 @@ func (d *decoder) user(u *UserInfo, field string) error {
 }
 
 func (d *decoder) objectRef(r *ObjectReference) error {
-	if d.b[d.i] != '{' {
-		if null, err := d.isNull(); null || err != nil {
-			return err
-		}
-		return d.wrongType("objectRef", "an object")
+	if ok, err := d.expect('{', "objectRef", "an object"); !ok {
+		return err
 	}
 	return d.object(func(key []byte) error {
 		var err error
@@ -1159,11 +1152,8 @@ func (d *decoder) objectRef(r *ObjectReference) error {
 }
 
 func (d *decoder) status(ev *Event) error {
-	if d.b[d.i] != '{' {
-		if null, err := d.isNull(); null || err != nil {
-			return err
-		}
-		return d.wrongType("responseStatus", "an object")
+	if ok, err := d.expect('{', "responseStatus", "an object"); !ok {
+		return err
 	}
 	s := new(Status)
 	ev.ResponseStatus = s
@@ -1186,11 +1176,8 @@ func (d *decoder) status(ev *Event) error {
 }
 
 func (d *decoder) stringMap(field string) (map[string]string, error) {
-	if d.b[d.i] != '{' {
-		if null, err := d.isNull(); null || err != nil {
-			return nil, err
-		}
-		return nil, d.wrongType(field, "an object")
+	if ok, err := d.expect('{', field, "an object"); !ok {
+		return nil, err
 	}
 	m := map[string]string{}
 	err := d.object(func(key []byte) error {
@@ -1202,11 +1189,8 @@ func (d *decoder) stringMap(field string) (map[string]string, error) {
 }
 
 func (d *decoder) metadata(ev *Event) error {
-	if d.b[d.i] != '{' {
-		if null, err := d.isNull(); null || err != nil {
-			return err
-		}
-		return d.wrongType("metadata", "an object")
+	if ok, err := d.expect('{', "metadata", "an object"); !ok {
+		return err
 	}
 	return d.object(func(key []byte) error {
 		if string(key) != "creationTimestamp" {
