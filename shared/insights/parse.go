@@ -2,6 +2,7 @@ package insights
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -310,14 +311,14 @@ func parse(msg []byte) (Event, error) {
 			return ev, fieldErr("kubernetes", "want an object: %v", typeErr(err))
 		}
 	}
-	ev.PodName = firstOf(k.PodName, fullPodName, ev.PodShortName)
+	ev.PodName = cmp.Or(k.PodName, fullPodName, ev.PodShortName)
 	if ev.Namespace == "" {
 		ev.Namespace = k.NamespaceName
 	}
 	ev.PodUID = k.PodID
-	ev.Node = firstOf(node, k.Host)
-	ev.ContainerName = firstOf(k.ContainerName, containerName)
-	ev.Service = firstOf(service, k.ServiceName)
+	ev.Node = cmp.Or(node, k.Host)
+	ev.ContainerName = cmp.Or(k.ContainerName, containerName)
+	ev.Service = cmp.Or(service, k.ServiceName)
 	switch {
 	case k.Docker != nil && k.Docker.ContainerID != "":
 		ev.ContainerID = k.Docker.ContainerID
@@ -538,13 +539,4 @@ func typeErr(err error) error {
 // snakeCase reports a metric-style name such as "pod_cpu_utilization".
 func snakeCase(key []byte) bool {
 	return len(key) > 0 && key[0] >= 'a' && key[0] <= 'z' && bytes.IndexByte(key, '_') > 0
-}
-
-func firstOf(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }

@@ -1,6 +1,7 @@
 package k8saudit
 
 import (
+	"cmp"
 	"encoding/json"
 	"net/netip"
 	"slices"
@@ -137,8 +138,8 @@ func (e *Event) Workload() (*Object, bool) {
 	}
 	o := &Object{
 		Kind:      workloadKinds[e.ObjectRef.Resource].kind,
-		Namespace: firstSet(raw.Metadata.Namespace, e.ObjectRef.Namespace),
-		Name:      firstSet(raw.Metadata.Name, e.ObjectRef.Name, raw.Metadata.GenerateName),
+		Namespace: cmp.Or(raw.Metadata.Namespace, e.ObjectRef.Namespace),
+		Name:      cmp.Or(raw.Metadata.Name, e.ObjectRef.Name, raw.Metadata.GenerateName),
 		Labels:    raw.Metadata.Labels,
 	}
 	for _, ref := range raw.Metadata.OwnerReferences {
@@ -157,15 +158,6 @@ func (e *Event) Workload() (*Object, bool) {
 	}
 	o.Pod = spec.podSpec()
 	return o, true
-}
-
-func firstSet(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 // PodIPs returns the addresses a pod was given, from a successful
@@ -200,8 +192,8 @@ func (e *Event) PodIPs() (namespace, pod string, ips []netip.Addr, ok bool) {
 		if st.Spec.HostNetwork {
 			return "", "", nil, false
 		}
-		namespace = firstSet(namespace, st.Metadata.Namespace)
-		pod = firstSet(pod, st.Metadata.Name)
+		namespace = cmp.Or(namespace, st.Metadata.Namespace)
+		pod = cmp.Or(pod, st.Metadata.Name)
 		for _, s := range append([]string{st.Status.PodIP}, podIPs(st.Status.PodIPs)...) {
 			a, err := netip.ParseAddr(s)
 			if err == nil && !slices.Contains(ips, a) {
@@ -322,7 +314,7 @@ func (s *rawPodSpec) podSpec() PodSpec {
 		HostNetwork:        s.HostNetwork,
 		HostPID:            s.HostPID,
 		HostIPC:            s.HostIPC,
-		ServiceAccountName: firstSet(s.ServiceAccountName, s.ServiceAccount),
+		ServiceAccountName: cmp.Or(s.ServiceAccountName, s.ServiceAccount),
 	}
 	for _, v := range s.Volumes {
 		vol := Volume{Name: v.Name}
