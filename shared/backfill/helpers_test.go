@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	cwltypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 
+	"github.com/tidewatch/tidewatch/shared/backoff"
 	"github.com/tidewatch/tidewatch/shared/cwlogs"
 	"github.com/tidewatch/tidewatch/shared/pipeline"
 )
@@ -169,7 +170,7 @@ func (s *fakeSink) Flush(ctx context.Context) (pipeline.Report, error) {
 func (s *fakeSink) Pending() int { return s.pending }
 
 // fastRetry keeps tests quick.
-var fastRetry = retry{attempts: 5, base: time.Millisecond, max: 2 * time.Millisecond}
+var fastRetry = backoff.Policy{Attempts: 5, Base: time.Millisecond, Max: 2 * time.Millisecond}
 
 // flowLine is a version 2 flow log record between two internal addresses
 // of a window at start.

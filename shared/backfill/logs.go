@@ -67,14 +67,9 @@ type GroupInfo struct {
 	Retention time.Duration
 }
 
-// retry bounds the retries of one API call on throttling and server
-// errors, on top of the SDK's own retryer.
-type retry struct {
-	attempts  int
-	base, max time.Duration
-}
-
-var defaultRetry = retry{attempts: 8, base: 200 * time.Millisecond, max: 20 * time.Second}
+// defaultRetry bounds the retries of one API call on throttling and
+// server errors, on top of the SDK's own retryer.
+var defaultRetry = backoff.Policy{Attempts: 8, Base: 200 * time.Millisecond, Max: 20 * time.Second}
 
 // retryable reports throttling and server-side failures of CloudWatch
 // Logs.
@@ -82,31 +77,13 @@ func retryable(err error) bool {
 	return backoff.Transient(err, "ThrottlingException", "Throttling", "ServiceUnavailableException", "TooManyRequestsException")
 }
 
-func (r retry) do(ctx context.Context, call func() error) error {
-	for attempt := 0; ; attempt++ {
-		if attempt > 0 {
-			if err := backoff.Sleep(ctx, attempt, r.base, r.max); err != nil {
-				return err
-			}
-		}
-		err := call()
-		if err == nil || !retryable(err) || attempt+1 >= r.attempts {
-			return err
-		}
-	}
-}
-
 // Describe returns what CloudWatch Logs says of group, or a
 // *NotFoundError when it does not exist.
 func Describe(ctx context.Context, api API, group string) (GroupInfo, error) {
-	return describe(ctx, api, group, defaultRetry)
-}
-
-func describe(ctx context.Context, api API, group string, r retry) (GroupInfo, error) {
 	in := &cloudwatchlogs.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String(group)}
 	for {
 		var out *cloudwatchlogs.DescribeLogGroupsOutput
-		err := r.do(ctx, func() error {
+		_, err := defaultRetry.Do(ctx, retryable, func() error {
 			var err error
 			out, err = api.DescribeLogGroups(ctx, in)
 			return err
@@ -196,7 +173,7 @@ type event struct {
 
 // fetch reads every event of group in r, page by page, each call waiting
 // for the limiter and retried on throttling.
-func fetch(ctx context.Context, api API, lim *Limiter, r retry, group string, gi int, rng Range, onPage func(events, bytes int)) ([]event, error) {
+func fetch(ctx context.Context, api API, lim *Limiter, r backoff.Policy, group string, gi int, rng Range, onPage func(events, bytes int)) ([]event, error) {
 	in := &cloudwatchlogs.FilterLogEventsInput{
 		LogGroupName: aws.String(group),
 		StartTime:    aws.Int64(rng.Start.UnixMilli()),
@@ -209,7 +186,7 @@ func fetch(ctx context.Context, api API, lim *Limiter, r retry, group string, gi
 			return nil, err
 		}
 		var page *cloudwatchlogs.FilterLogEventsOutput
-		err := r.do(ctx, func() error {
+		_, err := r.Do(ctx, retryable, func() error {
 			var err error
 			page, err = api.FilterLogEvents(ctx, in)
 			return err

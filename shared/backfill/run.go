@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tidewatch/tidewatch/shared/backoff"
 	"github.com/tidewatch/tidewatch/shared/cwlogs"
 	"github.com/tidewatch/tidewatch/shared/pipeline"
 )
@@ -61,7 +62,7 @@ type Options struct {
 	// step are written, with them.
 	OnCheckpoint func([]Checkpoint)
 
-	retry retry
+	retry backoff.Policy
 }
 
 // Target is one log group of a run: its plan and the account that owns
@@ -121,7 +122,7 @@ func Run(ctx context.Context, o Options, targets []Target) (Result, error) {
 	if o.Clock == nil {
 		o.Clock = time.Now
 	}
-	if o.retry.attempts == 0 {
+	if o.retry.Attempts == 0 {
 		o.retry = defaultRetry
 	}
 	state := make([]*Checkpoint, len(targets))

@@ -13,6 +13,51 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
+// Policy bounds the retries of one call: at most Attempts tries, sleeping
+// before each retry as Sleep does with Base and Max.
+type Policy struct {
+	Attempts  int
+	Base, Max time.Duration
+}
+
+// With returns p with attempts, base and max in place of its own where
+// they are positive, as the adapters' WithRetry options take them.
+func (p Policy) With(attempts int, base, max time.Duration) Policy {
+	if attempts > 0 {
+		p.Attempts = attempts
+	}
+	if base > 0 {
+		p.Base = base
+	}
+	if max > 0 {
+		p.Max = max
+	}
+	return p
+}
+
+// Sleep waits before retry number attempt (1 for the first retry).
+func (p Policy) Sleep(ctx context.Context, attempt int) error {
+	return Sleep(ctx, attempt, p.Base, p.Max)
+}
+
+// Do calls call until it succeeds, fails with an error retryable does not
+// accept, or has been tried Attempts times (once when Attempts is less
+// than one). It returns how many times call ran and its last error, or the
+// context's error when the context ends between tries.
+func (p Policy) Do(ctx context.Context, retryable func(error) bool, call func() error) (int, error) {
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			if err := p.Sleep(ctx, attempt); err != nil {
+				return attempt, err
+			}
+		}
+		err := call()
+		if err == nil || !retryable(err) || attempt+1 >= p.Attempts {
+			return attempt + 1, err
+		}
+	}
+}
+
 // Sleep waits before retry number attempt (1 for the first retry) a random
 // duration up to base·2^attempt, capped at max, or returns the context's
 // error if it ends first.

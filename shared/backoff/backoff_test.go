@@ -62,3 +62,58 @@ func TestWaitStopsWithTheContext(t *testing.T) {
 		}
 	}
 }
+
+func TestPolicyDo(t *testing.T) {
+	throttled := &smithy.GenericAPIError{Code: "ThrottlingException"}
+	invalid := &smithy.GenericAPIError{Code: "InvalidInputException", Fault: smithy.FaultClient}
+	retryable := func(err error) bool { return Transient(err, "ThrottlingException") }
+	fast := Policy{Attempts: 3, Base: time.Microsecond, Max: time.Microsecond}
+	tests := []struct {
+		name      string
+		policy    Policy
+		errs      []error // what the calls return, in turn; nil after
+		wantTries int
+		wantErr   error
+	}{
+		{"first try", fast, nil, 1, nil},
+		{"after throttling", fast, []error{throttled, throttled}, 3, nil},
+		{"throttled past the attempts", fast, []error{throttled, throttled, throttled, throttled}, 3, throttled},
+		{"not retryable", fast, []error{invalid, throttled}, 1, invalid},
+		{"no attempts set: one try", Policy{}, []error{throttled}, 1, throttled},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			calls := 0
+			tries, err := tt.policy.Do(context.Background(), retryable, func() error {
+				calls++
+				if calls <= len(tt.errs) {
+					return tt.errs[calls-1]
+				}
+				return nil
+			})
+			if tries != tt.wantTries || calls != tt.wantTries || !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
+				t.Errorf("Do = %d tries (%d calls), %v; want %d tries, %v", tries, calls, err, tt.wantTries, tt.wantErr)
+			}
+		})
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	tries, err := Policy{Attempts: 5, Base: time.Hour, Max: time.Hour}.Do(ctx, retryable, func() error {
+		cancel()
+		return throttled
+	})
+	if tries != 1 || !errors.Is(err, context.Canceled) {
+		t.Errorf("Do cancelled between tries = %d tries, %v; want 1, context.Canceled", tries, err)
+	}
+}
+
+func TestPolicyWith(t *testing.T) {
+	p := Policy{Attempts: 6, Base: time.Second, Max: time.Minute}
+	if got := p.With(0, -1, 0); got != p {
+		t.Errorf("With of nothing positive = %+v, want %+v", got, p)
+	}
+	want := Policy{Attempts: 2, Base: time.Millisecond, Max: time.Second}
+	if got := p.With(2, time.Millisecond, time.Second); got != want {
+		t.Errorf("With = %+v, want %+v", got, want)
+	}
+}

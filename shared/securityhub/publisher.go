@@ -34,11 +34,9 @@ const maxRemembered = 100_000
 // Publisher imports findings into Security Hub. It is safe for concurrent
 // use.
 type Publisher struct {
-	api         API
-	clock       *Clock
-	maxAttempts int
-	baseDelay   time.Duration
-	maxDelay    time.Duration
+	api   API
+	clock *Clock
+	retry backoff.Policy
 
 	mu   sync.Mutex
 	sent map[string]time.Time // Id → UpdatedAt last imported
@@ -61,27 +59,15 @@ func WithClock(c *Clock) Option {
 // refused imports: at most attempts tries per batch, sleeping a random
 // duration up to base·2ⁿ, capped at max. Defaults: 6 attempts, 200 ms, 5 s.
 func WithRetry(attempts int, base, max time.Duration) Option {
-	return func(p *Publisher) {
-		if attempts > 0 {
-			p.maxAttempts = attempts
-		}
-		if base > 0 {
-			p.baseDelay = base
-		}
-		if max > 0 {
-			p.maxDelay = max
-		}
-	}
+	return func(p *Publisher) { p.retry = p.retry.With(attempts, base, max) }
 }
 
 // New returns a Publisher importing through api.
 func New(api API, opts ...Option) *Publisher {
 	p := &Publisher{
-		api:         api,
-		maxAttempts: 6,
-		baseDelay:   200 * time.Millisecond,
-		maxDelay:    5 * time.Second,
-		sent:        map[string]time.Time{},
+		api:   api,
+		retry: backoff.Policy{Attempts: 6, Base: 200 * time.Millisecond, Max: 5 * time.Second},
+		sent:  map[string]time.Time{},
 	}
 	for _, o := range opts {
 		o(p)
@@ -172,9 +158,9 @@ func (p *Publisher) importBatch(ctx context.Context, batch []prepared) (failed, 
 	var lastErr error
 	refused := map[string]string{} // Id → error code and message
 	var gaveUp []prepared          // refused as invalid: not retried
-	for attempt := 0; attempt < p.maxAttempts && len(pending) > 0; attempt++ {
+	for attempt := 0; attempt < p.retry.Attempts && len(pending) > 0; attempt++ {
 		if attempt > 0 {
-			if err := backoff.Sleep(ctx, attempt, p.baseDelay, p.maxDelay); err != nil {
+			if err := p.retry.Sleep(ctx, attempt); err != nil {
 				lastErr = err
 				break
 			}

@@ -44,16 +44,15 @@ type Query struct {
 // Reader reads tidewatch's findings back from Security Hub.
 type Reader struct {
 	api Finder
-	// Attempts, Base and Max bound the retries of a throttled or failed
-	// page: at most Attempts tries, sleeping a random duration up to
-	// Base·2ⁿ capped at Max. NewReader sets 6, 200 ms and 5 s.
-	Attempts  int
-	Base, Max time.Duration
+	// Retry bounds the retries of a throttled or failed page: at most
+	// Attempts tries, sleeping a random duration up to Base·2ⁿ capped at
+	// Max. NewReader sets 6, 200 ms and 5 s.
+	Retry backoff.Policy
 }
 
 // NewReader returns a Reader calling api.
 func NewReader(api Finder) *Reader {
-	return &Reader{api: api, Attempts: 6, Base: 200 * time.Millisecond, Max: 5 * time.Second}
+	return &Reader{api: api, Retry: backoff.Policy{Attempts: 6, Base: 200 * time.Millisecond, Max: 5 * time.Second}}
 }
 
 // Read pages through GetFindings and returns tidewatch's active findings
@@ -82,22 +81,16 @@ func (r *Reader) Read(ctx context.Context, q Query) ([]finding.Finding, error) {
 }
 
 func (r *Reader) page(ctx context.Context, in *securityhub.GetFindingsInput) (*securityhub.GetFindingsOutput, error) {
-	var err error
-	for attempt := 0; attempt < max(r.Attempts, 1); attempt++ {
-		if attempt > 0 {
-			if serr := backoff.Sleep(ctx, attempt, r.Base, r.Max); serr != nil {
-				return nil, serr
-			}
-		}
-		var resp *securityhub.GetFindingsOutput
-		if resp, err = r.api.GetFindings(ctx, in); err == nil {
-			return resp, nil
-		}
-		if !retryable(err) {
-			break
-		}
+	var resp *securityhub.GetFindingsOutput
+	_, err := r.Retry.Do(ctx, retryable, func() error {
+		var err error
+		resp, err = r.api.GetFindings(ctx, in)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
-	return nil, err
+	return resp, nil
 }
 
 func filters(q Query) *types.AwsSecurityFindingFilters {

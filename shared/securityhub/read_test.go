@@ -58,7 +58,7 @@ func (f *fakeFinder) GetFindings(_ context.Context, in *securityhub.GetFindingsI
 }
 
 func fastReader(r *sh.Reader) *sh.Reader {
-	r.Base, r.Max = time.Millisecond, 2*time.Millisecond
+	r.Retry.Base, r.Retry.Max = time.Millisecond, 2*time.Millisecond
 	return r
 }
 
@@ -124,7 +124,7 @@ func TestReadRetries(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			fake := &fakeFinder{pages: [][]types.AwsSecurityFinding{page}, errs: tt.errs}
 			r := fastReader(sh.NewReader(fake))
-			r.Attempts = 3
+			r.Retry.Attempts = 3
 			got, err := r.Read(context.Background(), sh.Query{})
 			if len(fake.calls) != tt.calls {
 				t.Errorf("%d calls, want %d", len(fake.calls), tt.calls)

@@ -25,12 +25,10 @@ var _ pipeline.Notifier = (*Notifier)(nil)
 // Notifier publishes one message per finding to an SNS topic. It is safe
 // for concurrent use.
 type Notifier struct {
-	api         API
-	topic       string
-	region      string
-	maxAttempts int
-	baseDelay   time.Duration
-	maxDelay    time.Duration
+	api    API
+	topic  string
+	region string
+	retry  backoff.Policy
 }
 
 // Option tunes a Notifier.
@@ -40,23 +38,14 @@ type Option func(*Notifier)
 // publishes: at most attempts tries per finding, sleeping a random
 // duration up to base·2ⁿ, capped at max. Defaults: 5 attempts, 100 ms, 3 s.
 func WithRetry(attempts int, base, max time.Duration) Option {
-	return func(n *Notifier) {
-		if attempts > 0 {
-			n.maxAttempts = attempts
-		}
-		if base > 0 {
-			n.baseDelay = base
-		}
-		if max > 0 {
-			n.maxDelay = max
-		}
-	}
+	return func(n *Notifier) { n.retry = n.retry.With(attempts, base, max) }
 }
 
 // New returns a Notifier publishing to topicARN. region is the Security
 // Hub region the console links point to when a finding names none.
 func New(api API, topicARN, region string, opts ...Option) *Notifier {
-	n := &Notifier{api: api, topic: topicARN, region: region, maxAttempts: 5, baseDelay: 100 * time.Millisecond, maxDelay: 3 * time.Second}
+	n := &Notifier{api: api, topic: topicARN, region: region,
+		retry: backoff.Policy{Attempts: 5, Base: 100 * time.Millisecond, Max: 3 * time.Second}}
 	for _, o := range opts {
 		o(n)
 	}
@@ -102,20 +91,14 @@ func (n *Notifier) publish(ctx context.Context, f *finding.Finding) error {
 		Message:          aws.String(message),
 		MessageStructure: aws.String("json"),
 	}
-	for attempt := 0; ; attempt++ {
-		if attempt > 0 {
-			if err := backoff.Sleep(ctx, attempt, n.baseDelay, n.maxDelay); err != nil {
-				return fmt.Errorf("sns: publish %s: %w", f.ID, err)
-			}
-		}
+	tries, err := n.retry.Do(ctx, retryable, func() error {
 		_, err := n.api.Publish(ctx, in)
-		if err == nil {
-			return nil
-		}
-		if !retryable(err) || attempt+1 >= n.maxAttempts {
-			return fmt.Errorf("sns: publish %s (after %d attempts): %w", f.ID, attempt+1, err)
-		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sns: publish %s (after %d attempts): %w", f.ID, tries, err)
 	}
+	return nil
 }
 
 // retryable reports throttling and server-side failures.

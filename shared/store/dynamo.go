@@ -186,10 +186,10 @@ func (s *Dynamo) readAll(ctx context.Context, keys []pipeline.Key) (map[pipeline
 		}
 		for attempt := 0; ; attempt++ {
 			if attempt > 0 {
-				if attempt >= s.opts.maxAttempts {
+				if attempt >= s.opts.retry.Attempts {
 					return nil, fmt.Errorf("store: batch get from %s: %d keys still unprocessed after %d attempts", s.table, len(pending[s.table].Keys), attempt)
 				}
-				if err := s.opts.backoff(ctx, attempt); err != nil {
+				if err := s.opts.retry.Sleep(ctx, attempt); err != nil {
 					return nil, err
 				}
 			}
@@ -260,13 +260,13 @@ func (s *Dynamo) UpdateMany(ctx context.Context, keys []pipeline.Key, fn pipelin
 	var errs []error
 	for attempt := 0; len(todo) > 0; attempt++ {
 		if attempt > 0 {
-			if attempt >= s.opts.maxAttempts {
+			if attempt >= s.opts.retry.Attempts {
 				for _, u := range todo {
 					errs = append(errs, fmt.Errorf("store: update %s: gave up after %d attempts: %w", keyString(u.key), attempt, ErrConflict))
 				}
 				break
 			}
-			if err := s.opts.backoff(ctx, attempt); err != nil {
+			if err := s.opts.retry.Sleep(ctx, attempt); err != nil {
 				return errors.Join(append(errs, err)...)
 			}
 			if todo, err = s.refresh(ctx, todo); err != nil {
@@ -415,10 +415,10 @@ func (s *Dynamo) PutMany(ctx context.Context, items []pipeline.Item) error {
 		pending := reqs[start:min(start+maxBatchWrite, len(reqs))]
 		for attempt := 0; ; attempt++ {
 			if attempt > 0 {
-				if attempt >= s.opts.maxAttempts {
+				if attempt >= s.opts.retry.Attempts {
 					return fmt.Errorf("store: batch write to %s: %d items still unprocessed after %d attempts", s.table, len(pending), attempt)
 				}
-				if err := s.opts.backoff(ctx, attempt); err != nil {
+				if err := s.opts.retry.Sleep(ctx, attempt); err != nil {
 					return err
 				}
 			}

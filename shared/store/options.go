@@ -1,7 +1,6 @@
 package store
 
 import (
-	"context"
 	"time"
 
 	"github.com/tidewatch/tidewatch/shared/backoff"
@@ -12,18 +11,14 @@ type Option func(*options)
 
 type options struct {
 	now         func() time.Time
-	maxAttempts int
-	baseDelay   time.Duration
-	maxDelay    time.Duration
+	retry       backoff.Policy
 	concurrency int
 }
 
 func newOptions(opts []Option) options {
 	o := options{
 		now:         time.Now,
-		maxAttempts: 20,
-		baseDelay:   10 * time.Millisecond,
-		maxDelay:    time.Second,
+		retry:       backoff.Policy{Attempts: 20, Base: 10 * time.Millisecond, Max: time.Second},
 		concurrency: 8,
 	}
 	for _, opt := range opts {
@@ -48,17 +43,7 @@ func WithClock(now func() time.Time) Option {
 // 20 attempts, 10 ms and 1 s. The SDK client's retryer handles throttled
 // and failed requests before the store sees them.
 func WithRetry(attempts int, base, max time.Duration) Option {
-	return func(o *options) {
-		if attempts > 0 {
-			o.maxAttempts = attempts
-		}
-		if base > 0 {
-			o.baseDelay = base
-		}
-		if max > 0 {
-			o.maxDelay = max
-		}
-	}
+	return func(o *options) { o.retry = o.retry.With(attempts, base, max) }
 }
 
 // WithConcurrency bounds how many writes Dynamo keeps in flight during
@@ -69,12 +54,6 @@ func WithConcurrency(n int) Option {
 			o.concurrency = n
 		}
 	}
-}
-
-// backoff sleeps before retry number attempt (1 for the first retry),
-// with full jitter, or returns the context's error.
-func (o *options) backoff(ctx context.Context, attempt int) error {
-	return backoff.Sleep(ctx, attempt, o.baseDelay, o.maxDelay)
 }
 
 // live reports whether an item expiring at expires is still readable at
