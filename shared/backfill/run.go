@@ -272,7 +272,7 @@ func (o *Options) step(ctx context.Context, targets []Target, units []unit, perU
 		cps = append(cps, cp)
 		state[u.target] = &cp
 	}
-	if err := o.Store.PutMany(ctx, lastPerKey(items)); err != nil {
+	if err := o.Store.PutMany(ctx, items); err != nil {
 		return nil, fmt.Errorf("backfill: write checkpoints at %s: %w", units[0].r.End.Format(time.RFC3339), err)
 	}
 	for k := range cps {
@@ -372,20 +372,4 @@ func feed(ctx context.Context, o *Options, targets []Target, evs []event, rep *p
 	r, err := o.Sink.Flush(ctx)
 	rep.Add(r)
 	return err
-}
-
-// lastPerKey keeps the last item of each key, in first-seen order, so one
-// write carries each checkpoint once.
-func lastPerKey(items []pipeline.Item) []pipeline.Item {
-	idx := map[pipeline.Key]int{}
-	var out []pipeline.Item
-	for _, it := range items {
-		if i, ok := idx[it.Key]; ok {
-			out[i] = it
-			continue
-		}
-		idx[it.Key] = len(out)
-		out = append(out, it)
-	}
-	return out
 }
