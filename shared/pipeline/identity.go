@@ -128,22 +128,10 @@ func (ids *identities) fetch(ctx context.Context, st Store, addrs []netip.Addr, 
 		}
 		pk := podKey(ip.Cluster, ip.Namespace, ip.Pod)
 		pending[addr] = pk
-		if _, known := ids.pods[pk]; !known {
-			podKeys = append(podKeys, pk)
-		}
+		podKeys = append(podKeys, pk)
 	}
-	if len(podKeys) > 0 {
-		pods, err := st.GetMany(ctx, dedupKeys(podKeys))
-		if err != nil {
-			return fmt.Errorf("read pod owners: %w", err)
-		}
-		for pk, it := range pods {
-			var p podIdentity
-			if err := json.Unmarshal(it.Data, &p); err != nil {
-				return fmt.Errorf("decode %s: %w", pk.PK, err)
-			}
-			ids.pods[pk] = p.Workload
-		}
+	if err := ids.fetchPods(ctx, st, podKeys); err != nil {
+		return err
 	}
 	for addr, pk := range pending {
 		ids.addrs[addr] = resolved{workload: ids.pods[pk], podKey: pk, fetched: now}
