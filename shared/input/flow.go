@@ -19,6 +19,9 @@ type flowStream struct {
 	recs  []flowlog.Record
 	bad   []badLine
 	t     time.Time
+	// errReported is set once the scanner's read error is handed on: the
+	// scanner keeps it, and the file ends there.
+	errReported bool
 }
 
 type badLine struct {
@@ -50,7 +53,8 @@ func (s *flowStream) advance() bool {
 		}
 		s.bad = append(s.bad, badLine{line: s.sc.Line(), err: s.sc.LineErr()})
 	}
-	if err := s.sc.Err(); err != nil {
+	if err := s.sc.Err(); err != nil && !s.errReported {
+		s.errReported = true
 		s.bad = append(s.bad, badLine{line: s.sc.Line(), err: fmt.Errorf("read: %w", err)})
 	}
 	if len(s.recs) == 0 && len(s.bad) == 0 && s.carry == nil {

@@ -119,3 +119,63 @@ func TestReadMergesByEventTime(t *testing.T) {
 		t.Errorf("skips = %v, want 3 (%s)", skips, want)
 	}
 }
+
+// skipCap is a trace that stops Read, by panicking, when it is handed
+// more skips than the input holds: a stream that reports the same error
+// over and over never ends.
+type skipCap struct {
+	trace
+	skips, max int
+}
+
+func (h *skipCap) Skip(reason, where string, err error) {
+	h.trace.Skip(reason, where, err)
+	if h.skips++; h.skips > h.max {
+		panic(fmt.Sprintf("skip %d (%s: %v): Read goes on after the file's end", h.skips, reason, err))
+	}
+}
+
+// TestReadTruncatedGzip: a gzip file cut short is read up to the cut, its
+// read error is reported once, and the file ends there.
+func TestReadTruncatedGzip(t *testing.T) {
+	t0 := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	var flows strings.Builder
+	flows.WriteString("version srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n")
+	for i := range 4000 {
+		at := t0.Add(time.Duration(i) * time.Second)
+		fmt.Fprintf(&flows, "2 10.0.%d.%d 10.0.0.2 1 2 6 1 40 %d %d ACCEPT OK\n", i/250, i%250, at.Unix(), at.Unix()+60)
+	}
+	for _, tc := range []struct {
+		name, content, reason string
+	}{
+		{"flows.log.gz", flows.String(), "bad flow record"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), tc.name)
+			write(t, path, tc.content, true)
+			gz, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, gz[:len(gz)/2], 0o644); err != nil {
+				t.Fatal(err)
+			}
+			h := skipCap{max: 2}
+			if err := Read([]string{path}, Options{}, &h); err != nil {
+				t.Fatal(err)
+			}
+			var skips []string
+			for _, l := range h.lines {
+				if strings.HasPrefix(l, "skip ") {
+					skips = append(skips, l)
+				}
+			}
+			if want := "skip " + tc.reason + " " + tc.name; len(skips) != 1 || !strings.HasPrefix(skips[0], want) {
+				t.Errorf("skips = %q, want one %q", skips, want)
+			}
+			if records := len(h.lines) - len(skips); records < 100 || records >= 4000 {
+				t.Errorf("%d records before the cut, want some but not all", records)
+			}
+		})
+	}
+}
