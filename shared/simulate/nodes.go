@@ -37,7 +37,8 @@ var reportJobs = []string{"billing", "churn", "inventory", "ledger", "sales"}
 
 // extra is the state of those scenarios.
 type extra struct {
-	rng         *rand.Rand
+	random
+
 	recommender *pod
 	nights      []*night
 	// reported is each pod's restart count at its last Pod event.
@@ -58,32 +59,8 @@ type night struct {
 }
 
 func newExtra(o Options) *extra {
-	return &extra{rng: rand.New(rand.NewPCG(o.Seed, 0x6e6f64652d736174)), reported: map[*pod]int{},
+	return &extra{random: random{rand.New(rand.NewPCG(o.Seed, 0x6e6f64652d736174))}, reported: map[*pod]int{},
 		oomKilled: map[*pod]bool{}, kills: map[*pod][]time.Time{}, jobUIDs: map[string]string{}}
-}
-
-func (x *extra) jitter(f float64) float64 { return 1 + f*(2*x.rng.Float64()-1) }
-
-func (x *extra) safe(n int) string {
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = safeAlphabet[x.rng.IntN(len(safeAlphabet))]
-	}
-	return string(b)
-}
-
-func (x *extra) hex(n int) string {
-	const digits = "0123456789abcdef"
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = digits[x.rng.IntN(16)]
-	}
-	return string(b)
-}
-
-func (x *extra) uuid() string {
-	h := x.hex(32)
-	return h[0:8] + "-" + h[8:12] + "-4" + h[13:16] + "-" + string("89ab"[x.rng.IntN(4)]) + h[17:20] + "-" + h[20:32]
 }
 
 // plan adds the scenarios to the run and writes their expectations.

@@ -120,9 +120,10 @@ type action struct {
 
 // sim is one run of the simulator.
 type sim struct {
-	o   Options
-	rng *rand.Rand
-	w   *world
+	random
+
+	o Options
+	w *world
 
 	auditGroup, ciGroup, ecsGroup string
 	auditStreams                  []string
@@ -150,7 +151,7 @@ type sim struct {
 
 func newSim(o Options) *sim {
 	rng := rand.New(rand.NewPCG(o.Seed, 0x7469646577617463))
-	s := &sim{o: o, rng: rng, uids: map[string]string{}, pool: map[poolKey]*conn{}, rv: 4_000_000 + rng.Uint64N(1_000_000)}
+	s := &sim{o: o, random: random{rng}, uids: map[string]string{}, pool: map[poolKey]*conn{}, rv: 4_000_000 + rng.Uint64N(1_000_000)}
 	s.w = newWorld(o, rng)
 	s.auditGroup = auditGroup(o.Cluster)
 	s.ciGroup = insightsGroup(o.Cluster)

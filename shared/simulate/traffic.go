@@ -97,9 +97,6 @@ func load(t time.Time) float64 {
 	return 0.3 + 0.7*math.Exp(-d*d)
 }
 
-// jitter returns a factor around 1 spread by ±f.
-func (s *sim) jitter(f float64) float64 { return 1 + f*(2*s.rng.Float64()-1) }
-
 func (s *sim) ephemeral() int { return 32768 + s.rng.IntN(28232) }
 
 // bytes splits a byte count into packets of about size bytes.

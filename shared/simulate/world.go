@@ -102,8 +102,9 @@ type task struct {
 
 // world is the simulated estate: nodes, apps, pods and ECS tasks.
 type world struct {
+	random
+
 	o     Options
-	rng   *rand.Rand
 	vpc   string
 	nodes []*node
 	apps  map[string]*app // by ns/name
@@ -112,7 +113,7 @@ type world struct {
 }
 
 func newWorld(o Options, rng *rand.Rand) *world {
-	w := &world{o: o, rng: rng, apps: map[string]*app{}}
+	w := &world{o: o, random: random{rng}, apps: map[string]*app{}}
 	w.vpc = "vpc-" + w.hex(17)
 	azs := []struct{ az, id string }{{"a", "az1"}, {"b", "az2"}, {"c", "az4"}}
 	abbr := regionAbbrev(o.Region)
@@ -162,31 +163,41 @@ func newWorld(o Options, rng *rand.Rand) *world {
 
 func (w *world) app(key string) *app { return w.apps[key] }
 
+// random draws the simulator's random ids and factors from rng. The world
+// and the run share one source; the Container Insights scenarios (extra)
+// have their own.
+type random struct {
+	rng *rand.Rand
+}
+
 // hex returns n random lower-case hex digits.
-func (w *world) hex(n int) string {
+func (r random) hex(n int) string {
 	const digits = "0123456789abcdef"
 	b := make([]byte, n)
 	for i := range b {
-		b[i] = digits[w.rng.IntN(16)]
+		b[i] = digits[r.rng.IntN(16)]
 	}
 	return string(b)
 }
 
 // safe returns n random characters of the Kubernetes safe alphabet.
-func (w *world) safe(n int) string {
+func (r random) safe(n int) string {
 	b := make([]byte, n)
 	for i := range b {
-		b[i] = safeAlphabet[w.rng.IntN(len(safeAlphabet))]
+		b[i] = safeAlphabet[r.rng.IntN(len(safeAlphabet))]
 	}
 	return string(b)
 }
 
 // uuid returns a random version 4 UUID.
-func (w *world) uuid() string {
-	h := w.hex(32)
-	v := "89ab"[w.rng.IntN(4)]
+func (r random) uuid() string {
+	h := r.hex(32)
+	v := "89ab"[r.rng.IntN(4)]
 	return h[0:8] + "-" + h[8:12] + "-4" + h[13:16] + "-" + string(v) + h[17:20] + "-" + h[20:32]
 }
+
+// jitter returns a factor around 1 spread by ±f.
+func (r random) jitter(f float64) float64 { return 1 + f*(2*r.rng.Float64()-1) }
 
 func nodeName(ip, region string) string {
 	host := "ip-" + strings.ReplaceAll(ip, ".", "-")
