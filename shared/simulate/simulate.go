@@ -242,12 +242,9 @@ func Generate(opts Options, emit func(LogEvent) error) ([]Expectation, error) {
 // newPod makes a pod of a on n (not yet started).
 func (s *sim) newPod(a *app, n *node, owner string) *pod {
 	p := &pod{app: a, node: n, hash: a.hash, owner: owner, tag: a.tag, uid: s.w.uuid(), cpuFactor: 0.85 + 0.3*s.rng.Float64()}
-	switch {
-	case owner == "":
+	if owner == "" {
 		p.name = a.name
-	case a.kind == "CronJob":
-		p.name = owner + "-" + s.w.safe(5)
-	default:
+	} else {
 		p.name = owner + "-" + s.w.safe(5)
 	}
 	if a.hostNetwork {

@@ -60,12 +60,7 @@ type app struct {
 }
 
 // id returns the canonical workload id.
-func (a *app) id(cluster string) string {
-	if a.kind == workload.KindPod {
-		return workload.EKS(cluster, a.ns, workload.KindPod, a.name)
-	}
-	return workload.EKS(cluster, a.ns, a.kind, a.name)
-}
+func (a *app) id(cluster string) string { return workload.EKS(cluster, a.ns, a.kind, a.name) }
 
 // pod is one pod of an app. It carries traffic from ready on and until gone.
 type pod struct {
