@@ -139,16 +139,18 @@ func (h *skipCap) Skip(reason, where string, err error) {
 // read error is reported once, and the file ends there.
 func TestReadTruncatedGzip(t *testing.T) {
 	t0 := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
-	var flows strings.Builder
+	var flows, audit strings.Builder
 	flows.WriteString("version srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n")
 	for i := range 4000 {
 		at := t0.Add(time.Duration(i) * time.Second)
 		fmt.Fprintf(&flows, "2 10.0.%d.%d 10.0.0.2 1 2 6 1 40 %d %d ACCEPT OK\n", i/250, i%250, at.Unix(), at.Unix()+60)
+		audit.WriteString(auditEvent("get", at) + "\n")
 	}
 	for _, tc := range []struct {
 		name, content, reason string
 	}{
 		{"flows.log.gz", flows.String(), "bad flow record"},
+		{"audit.jsonl.gz", audit.String(), "unreadable file"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), tc.name)
@@ -177,5 +179,33 @@ func TestReadTruncatedGzip(t *testing.T) {
 				t.Errorf("%d records before the cut, want some but not all", records)
 			}
 		})
+	}
+}
+
+// TestReadBadLines: each bad line of a JSON-lines file costs one skip and
+// the lines around it are read, however many there are, next to each
+// other, after blank lines or at the end without a newline.
+func TestReadBadLines(t *testing.T) {
+	t0 := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	ev := func(verb string) string { return auditEvent(verb, t0) }
+	var b strings.Builder
+	b.WriteString(ev("get") + "\n{bad\n]bad\r\n\n  \n\t{\"bad\":\n" + ev("create") + " " + ev("delete") + " {bad\n")
+	for range 500 {
+		b.WriteString(ev("list") + "\n{bad}\n")
+	}
+	b.WriteString(ev("patch") + "\n{bad")
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	write(t, path, b.String(), false)
+	h := skipCap{max: 505}
+	if err := Read([]string{path}, Options{}, &h); err != nil {
+		t.Fatal(err)
+	}
+	verbs := map[string]int{}
+	for _, l := range h.lines {
+		verbs[strings.Fields(l)[1]]++
+	}
+	want := map[string]int{"get": 1, "create": 1, "delete": 1, "list": 500, "patch": 1, "malformed": 505}
+	if fmt.Sprint(verbs) != fmt.Sprint(want) {
+		t.Errorf("records and skips by verb = %v, want %v", verbs, want)
 	}
 }

@@ -19,10 +19,13 @@ import (
 // yields one unit per event).
 type jsonStream struct {
 	name string
-	rd   *bufio.Reader
+	src  source
 	dec  *json.Decoder
 	cw   cwlogs.Decoder
 	n    int // values read, for messages
+	// unreadable is set once src's read error is reported; nothing more
+	// is read.
+	unreadable bool
 
 	pending []json.RawMessage // elements of an array being read
 	unit    jsonUnit
@@ -40,7 +43,9 @@ type jsonUnit struct {
 }
 
 func newJSONStream(name string, rd *bufio.Reader) *jsonStream {
-	return &jsonStream{name: name, rd: rd, dec: json.NewDecoder(rd)}
+	s := &jsonStream{name: name, src: source{file: rd}}
+	s.dec = json.NewDecoder(&s.src)
+	return s
 }
 
 func (s *jsonStream) time() time.Time { return s.unit.t }
@@ -79,7 +84,8 @@ func (s *jsonStream) advance() bool {
 func (s *jsonStream) where() string { return fmt.Sprintf("%s#%d", s.name, s.n) }
 
 // next returns the next JSON value (array elements one by one). A syntax
-// error is reported as a skip unit and reading resumes at the next line.
+// error is reported as a skip unit and reading resumes at the next line; a
+// read error is reported as one and reading ends.
 func (s *jsonStream) next() (json.RawMessage, bool) {
 	for {
 		if len(s.pending) > 0 {
@@ -88,12 +94,23 @@ func (s *jsonStream) next() (json.RawMessage, bool) {
 			s.n++
 			return v, true
 		}
+		if s.src.err != nil {
+			if !s.unreadable {
+				s.unreadable = true
+				s.n++
+				s.unit = jsonUnit{where: s.where(), skip: "unreadable file", err: fmt.Errorf("read: %w", s.src.err)}
+			}
+			return nil, false
+		}
 		var raw json.RawMessage
 		err := s.dec.Decode(&raw)
 		if errors.Is(err, io.EOF) {
 			return nil, false
 		}
 		if err != nil {
+			if s.src.err != nil {
+				continue // the read failed, not the JSON
+			}
 			s.n++
 			s.unit = jsonUnit{where: fmt.Sprintf("%s#%d (byte %d)", s.name, s.n, s.dec.InputOffset()), skip: "malformed JSON", err: err}
 			s.resync()
@@ -115,26 +132,72 @@ func (s *jsonStream) next() (json.RawMessage, bool) {
 // resync drops the rest of the line the decoder failed on and restarts
 // decoding after it, so one bad line of a JSON-lines file costs one record.
 func (s *jsonStream) resync() {
-	// Buffered starts right after the last good value: step over the
-	// blank space before the bad one, then drop the bad line.
-	rest := bufio.NewReader(io.MultiReader(s.dec.Buffered(), s.rd))
+	// What the decoder holds starts right after the last good value, and
+	// what it has not yet taken of src.back follows it: step over the
+	// blank space before the bad value, then drop the bad line.
+	ahead, _ := io.ReadAll(s.dec.Buffered())
+	ahead = bytes.TrimLeft(append(ahead, s.src.back...), " \t\r\n")
+	if len(ahead) == 0 {
+		s.src.skipBlank()
+	}
+	if i := bytes.IndexByte(ahead, '\n'); i >= 0 {
+		s.src.back = ahead[i+1:]
+	} else {
+		s.src.back = nil
+		s.src.dropLine()
+	}
+	s.dec = json.NewDecoder(&s.src)
+}
+
+// source is a file as the decoder reads it: the bytes resync gives back,
+// then the rest of the file. It keeps the file's first read error (a gzip
+// stream cut short fails on every read after it), which ends the stream.
+type source struct {
+	back []byte
+	file *bufio.Reader
+	err  error
+}
+
+func (r *source) Read(p []byte) (int, error) {
+	if len(r.back) > 0 {
+		n := copy(p, r.back)
+		r.back = r.back[n:]
+		return n, nil
+	}
+	n, err := r.file.Read(p)
+	r.keep(err)
+	return n, err
+}
+
+func (r *source) keep(err error) {
+	if err != nil && err != io.EOF && r.err == nil {
+		r.err = err
+	}
+}
+
+// skipBlank steps over blank space in the file.
+func (r *source) skipBlank() {
 	for {
-		c, err := rest.ReadByte()
+		c, err := r.file.ReadByte()
 		if err != nil {
-			break
+			r.keep(err)
+			return
 		}
 		if c != ' ' && c != '\t' && c != '\r' && c != '\n' {
-			rest.UnreadByte()
-			break
+			r.file.UnreadByte()
+			return
 		}
 	}
+}
+
+// dropLine drops the file up to the end of the line.
+func (r *source) dropLine() {
 	for {
-		if _, err := rest.ReadSlice('\n'); err != bufio.ErrBufferFull {
-			break
+		if _, err := r.file.ReadSlice('\n'); err != bufio.ErrBufferFull {
+			r.keep(err)
+			return
 		}
 	}
-	s.rd = rest
-	s.dec = json.NewDecoder(rest)
 }
 
 // classify recognises one JSON value by its keys.
