@@ -135,18 +135,16 @@ func open(name string, opts Options, h Handler) (stream, io.Closer, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("input: %w", err)
 	}
-	br := bufio.NewReaderSize(f, 1<<16)
-	var r io.Reader = br
-	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
+	rd := bufio.NewReaderSize(f, 1<<16)
+	if magic, _ := rd.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(rd)
 		if err != nil {
 			f.Close()
 			h.Skip("unreadable gzip", name, err)
 			return nil, nil, nil
 		}
-		r = bufio.NewReaderSize(zr, 1<<16)
+		rd = bufio.NewReaderSize(zr, 1<<16)
 	}
-	rd := r.(*bufio.Reader)
 	head, err := rd.Peek(512)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 		f.Close()
