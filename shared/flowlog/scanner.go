@@ -97,11 +97,7 @@ func (s *Scanner) handle(line []byte) bool {
 	if i == len(line) {
 		return false
 	}
-	j := i
-	for j < len(line) && !isSpace(line[j]) {
-		j++
-	}
-	word := line[i:j]
+	word := line[i:tokenEnd(line, i)]
 	if _, ok := lookupField(word); ok || (len(word) > 2 && word[0] == '$' && word[1] == '{') {
 		f, err := ParseFormat(string(line))
 		if err != nil {
