@@ -43,8 +43,7 @@ func putLogHistory(ctx context.Context, t *testing.T, logs *cloudwatchlogs.Clien
 	day := time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -2)
 	h := logHistory{start: day, end: day.Add(time.Duration(hours) * time.Hour), events: map[string]int{}}
 	flows := "/tidewatch/test/" + id + "/flow-logs"
-	type streamKey struct{ group, stream string }
-	byStream := map[streamKey][]cwltypes.InputLogEvent{}
+	byStream := map[logStream][]cwltypes.InputLogEvent{}
 	_, err := simulate.Generate(simulate.Options{Seed: 5, Days: 1, Start: day, Cluster: id, ECSCluster: id + "-ecs"}, func(ev simulate.LogEvent) error {
 		if !ev.Time.Before(h.end) {
 			return nil
@@ -53,7 +52,7 @@ func putLogHistory(ctx context.Context, t *testing.T, logs *cloudwatchlogs.Clien
 		if !strings.HasPrefix(g, "/aws/") {
 			g = flows
 		}
-		k := streamKey{g, ev.Stream}
+		k := logStream{g, ev.Stream}
 		byStream[k] = append(byStream[k], cwltypes.InputLogEvent{Message: aws.String(ev.Message), Timestamp: aws.Int64(ev.Time.UnixMilli())})
 		h.events[g]++
 		return nil
@@ -63,35 +62,13 @@ func putLogHistory(ctx context.Context, t *testing.T, logs *cloudwatchlogs.Clien
 	}
 	for g := range h.events {
 		h.groups = append(h.groups, g)
-		if _, err := logs.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String(g)}); err != nil {
-			t.Fatal(err)
-		}
 		t.Cleanup(func() {
 			logs.DeleteLogGroup(context.Background(), &cloudwatchlogs.DeleteLogGroupInput{LogGroupName: aws.String(g)})
 		})
 	}
 	sort.Strings(h.groups)
-	for k, evs := range byStream {
-		if _, err := logs.CreateLogStream(ctx, &cloudwatchlogs.CreateLogStreamInput{LogGroupName: aws.String(k.group), LogStreamName: aws.String(k.stream)}); err != nil {
-			t.Fatal(err)
-		}
-		sort.SliceStable(evs, func(i, j int) bool { return *evs[i].Timestamp < *evs[j].Timestamp })
-		for start := 0; start < len(evs); {
-			end, size := start, 0
-			for end < len(evs) && end-start < putMaxEvents && size+len(*evs[end].Message)+26 <= putMaxBytes {
-				size += len(*evs[end].Message) + 26
-				end++
-			}
-			out, err := logs.PutLogEvents(ctx, &cloudwatchlogs.PutLogEventsInput{LogGroupName: aws.String(k.group),
-				LogStreamName: aws.String(k.stream), LogEvents: evs[start:end]})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if out.RejectedLogEventsInfo != nil {
-				t.Fatalf("%s/%s: events rejected: %+v", k.group, k.stream, out.RejectedLogEventsInfo)
-			}
-			start = end
-		}
+	if _, _, err := putStreams(ctx, logs, byStream); err != nil {
+		t.Fatal(err)
 	}
 	return h
 }

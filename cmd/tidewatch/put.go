@@ -31,21 +31,36 @@ const (
 // putEvents writes the simulation into real log groups, creating groups and
 // streams as needed, so a deployed stack can be proven end to end.
 func putEvents(ctx context.Context, api logsAPI, opts simulate.Options, stdout io.Writer) error {
-	type streamKey struct{ group, stream string }
-	byStream := map[streamKey][]cwltypes.InputLogEvent{}
+	byStream := map[logStream][]cwltypes.InputLogEvent{}
 	_, err := simulate.Generate(opts, func(ev simulate.LogEvent) error {
-		k := streamKey{ev.Group, ev.Stream}
+		k := logStream{ev.Group, ev.Stream}
 		byStream[k] = append(byStream[k], cwltypes.InputLogEvent{Message: aws.String(ev.Message), Timestamp: aws.Int64(ev.Time.UnixMilli())})
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	keys := make([]streamKey, 0, len(byStream))
-	groups := map[string]bool{}
+	total, groups, err := putStreams(ctx, api, byStream)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "simulate: put %d events into %d log streams of %d log groups\n", total, len(byStream), groups)
+	return nil
+}
+
+// logStream names one log stream of one log group.
+type logStream struct{ group, stream string }
+
+// putStreams puts the events of each log stream, in time order and in as
+// few PutLogEvents calls as its limits allow, creating the groups and
+// streams that do not exist yet. It returns how many events it put and
+// into how many log groups.
+func putStreams(ctx context.Context, api logsAPI, byStream map[logStream][]cwltypes.InputLogEvent) (int, int, error) {
+	keys := make([]logStream, 0, len(byStream))
+	inGroup := map[string]bool{}
 	for k := range byStream {
 		keys = append(keys, k)
-		groups[k.group] = true
+		inGroup[k.group] = true
 	}
 	sort.Slice(keys, func(i, j int) bool {
 		if keys[i].group != keys[j].group {
@@ -54,15 +69,15 @@ func putEvents(ctx context.Context, api logsAPI, opts simulate.Options, stdout i
 		return keys[i].stream < keys[j].stream
 	})
 	var exists *cwltypes.ResourceAlreadyExistsException
-	for g := range groups {
+	for g := range inGroup {
 		if _, err := api.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String(g)}); err != nil && !errors.As(err, &exists) {
-			return fmt.Errorf("create log group %s: %w", g, err)
+			return 0, 0, fmt.Errorf("create log group %s: %w", g, err)
 		}
 	}
 	total := 0
 	for _, k := range keys {
 		if _, err := api.CreateLogStream(ctx, &cloudwatchlogs.CreateLogStreamInput{LogGroupName: aws.String(k.group), LogStreamName: aws.String(k.stream)}); err != nil && !errors.As(err, &exists) {
-			return fmt.Errorf("create log stream %s/%s: %w", k.group, k.stream, err)
+			return 0, 0, fmt.Errorf("create log stream %s/%s: %w", k.group, k.stream, err)
 		}
 		evs := byStream[k]
 		sort.SliceStable(evs, func(i, j int) bool { return *evs[i].Timestamp < *evs[j].Timestamp })
@@ -76,16 +91,15 @@ func putEvents(ctx context.Context, api logsAPI, opts simulate.Options, stdout i
 			out, err := api.PutLogEvents(ctx, &cloudwatchlogs.PutLogEventsInput{LogGroupName: aws.String(k.group),
 				LogStreamName: aws.String(k.stream), LogEvents: evs[start:end]})
 			if err != nil {
-				return fmt.Errorf("put %d events into %s/%s: %w", end-start, k.group, k.stream, err)
+				return 0, 0, fmt.Errorf("put %d events into %s/%s: %w", end-start, k.group, k.stream, err)
 			}
 			if r := out.RejectedLogEventsInfo; r != nil {
-				return fmt.Errorf("put into %s/%s: CloudWatch Logs rejected events (too old before index %d, too new from %d, expired before %d): choose a --start within the log group's accepted range (the last 14 days)",
+				return 0, 0, fmt.Errorf("put into %s/%s: CloudWatch Logs rejected events (too old before index %d, too new from %d, expired before %d): choose a --start within the log group's accepted range (the last 14 days)",
 					k.group, k.stream, aws.ToInt32(r.TooOldLogEventEndIndex), aws.ToInt32(r.TooNewLogEventStartIndex), aws.ToInt32(r.ExpiredLogEventEndIndex))
 			}
 			total += end - start
 			start = end
 		}
 	}
-	fmt.Fprintf(stdout, "simulate: put %d events into %d log streams of %d log groups\n", total, len(keys), len(groups))
-	return nil
+	return total, len(inGroup), nil
 }
