@@ -182,7 +182,7 @@ func (s *sim) podEvent(j *jw, n *node, p *pod, ts string, cpu, mem, rx, tx float
 	j.str("host", n.name)
 	j.key("labels")
 	j.open()
-	for _, kv := range sortedLabels(s.x.labels(s, p)) {
+	for _, kv := range sortedLabels(s.labels(p)) {
 		j.str(kv[0], kv[1])
 	}
 	j.close()

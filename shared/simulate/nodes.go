@@ -47,8 +47,6 @@ type extra struct {
 	// kill; kills are the planned kill minutes of a pod.
 	oomKilled map[*pod]bool
 	kills     map[*pod][]time.Time
-	// jobUIDs are the uids of the reports Jobs, by name.
-	jobUIDs map[string]string
 }
 
 // night is one night's batch node and its pods.
@@ -60,7 +58,7 @@ type night struct {
 
 func newExtra(o Options) *extra {
 	return &extra{random: random{rand.New(rand.NewPCG(o.Seed, 0x6e6f64652d736174))}, reported: map[*pod]int{},
-		oomKilled: map[*pod]bool{}, kills: map[*pod][]time.Time{}, jobUIDs: map[string]string{}}
+		oomKilled: map[*pod]bool{}, kills: map[*pod][]time.Time{}}
 }
 
 // plan adds the scenarios to the run and writes their expectations.
@@ -96,7 +94,9 @@ func (x *extra) plan(s *sim) {
 			name: nodeName(ip, s.o.Region), instance: "i-" + x.hex(17), cpuLimit: 4000, memLimit: 16 << 30}}
 		for _, a := range apps {
 			job := a.name + "-" + itoa(int(day.Add(reportsAt).Unix()/60))
-			x.jobUIDs[job] = x.uuid()
+			// The Job's uid, drawn here from the extra source, is the one
+			// its create and its pod's labels carry.
+			s.uids["owner/"+job] = x.uuid()
 			start := day.Add(reportsAt + time.Duration(2+x.rng.IntN(20))*time.Second)
 			p := &pod{app: a, name: job + "-" + x.safe(5), uid: x.uuid(), node: nt.node, owner: job, tag: a.tag,
 				ready: start, gone: start.Add(reportsRunTime + time.Duration(x.rng.IntN(120))*time.Second), cpuFactor: 1}
@@ -113,7 +113,6 @@ func (x *extra) plan(s *sim) {
 // startReport writes the creates of a reports Job, due at t, and of its
 // pod p.
 func (x *extra) startReport(s *sim, p *pod, t time.Time) {
-	s.uids["owner/"+p.owner] = x.jobUIDs[p.owner]
 	s.createJob(p.app, p.owner, t)
 	at := p.ready.Add(-time.Second)
 	req, resp := s.podObjects(p, at)
@@ -176,17 +175,6 @@ func (x *extra) use(p *pod, t time.Time, attack time.Time) (cpu, mem float64) {
 		return cpu, a.mem * (0.95 + 0.05*load(t)) * x.jitter(0.02)
 	}
 	return a.cpu * x.jitter(0.06), a.mem * x.jitter(0.03)
-}
-
-// labels returns the labels of p: those of an extra CronJob pod are made
-// here, with ids from the extra random source.
-func (x *extra) labels(s *sim, p *pod) map[string]string {
-	if p.app.kind != workload.KindCronJob || p.app.ns != "reports" {
-		return s.labels(p)
-	}
-	uid := x.jobUIDs[p.owner]
-	return map[string]string{"app.kubernetes.io/name": p.app.name, "batch.kubernetes.io/job-name": p.owner, "job-name": p.owner,
-		"batch.kubernetes.io/controller-uid": uid, "controller-uid": uid}
 }
 
 // batchNode writes the minute's events of the night's batch node, if one
