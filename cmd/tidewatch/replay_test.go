@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"sort"
@@ -13,8 +11,11 @@ import (
 	"testing"
 
 	"github.com/tidewatch/tidewatch/shared/finding"
+	"github.com/tidewatch/tidewatch/shared/report"
 )
 
+// readFindings reads a file of findings, one per line, as replay writes
+// them and report reads them; a line that is not a finding fails the test.
 func readFindings(t *testing.T, path string) []finding.Finding {
 	t.Helper()
 	f, err := os.Open(path)
@@ -22,17 +23,11 @@ func readFindings(t *testing.T, path string) []finding.Finding {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	var out []finding.Finding
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var fd finding.Finding
-		if err := json.Unmarshal(sc.Bytes(), &fd); err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		out = append(out, fd)
+	fs, skips, err := report.Read(path, f)
+	if err != nil || len(skips) > 0 {
+		t.Fatalf("%s: %v %v", path, err, skips)
 	}
-	return out
+	return fs
 }
 
 // TestReplayFalcoSamples replays Falco's captured audit events (copied

@@ -18,7 +18,6 @@ import (
 	awssecurityhub "github.com/aws/aws-sdk-go-v2/service/securityhub"
 
 	"github.com/tidewatch/tidewatch/shared/finding"
-	"github.com/tidewatch/tidewatch/shared/report"
 	"github.com/tidewatch/tidewatch/shared/securityhub"
 )
 
@@ -166,15 +165,7 @@ func TestReportSecurityHub(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(reportFixtures + "findings.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fs, skips, err := report.Read("findings.jsonl", f)
-	f.Close()
-	if err != nil || len(skips) > 0 {
-		t.Fatal(err, skips)
-	}
+	fs := readFindings(t, reportFixtures+"findings.jsonl")
 	// Ids unique to this run (moto keeps what earlier tests imported), in
 	// moto's account, updated now except the last, updated two days ago.
 	suffix := fmt.Sprintf("/%s-%d", t.Name(), time.Now().UnixNano())
