@@ -125,28 +125,11 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) error {
 	if err != nil {
 		return err
 	}
-	var batches [][]byte
 	var errs []error
-	switch {
-	case ev.AWSLogs != nil:
-		batches = append(batches, nil)
-	case len(ev.Records) > 0:
-		for _, r := range ev.Records {
-			batches = append(batches, r.Kinesis.Data)
-		}
-	default:
-		return errors.New("invocation payload is neither a CloudWatch Logs nor a Kinesis event")
-	}
-	for i, gz := range batches {
-		var b *cwlogs.Batch
-		if gz == nil {
-			b, err = h.dec.DecodeData([]byte(ev.AWSLogs.Data))
-		} else {
-			b, err = h.dec.DecodeGzip(gz)
-		}
+	handle := func(i int, b *cwlogs.Batch, err error) {
 		if err != nil {
 			errs = append(errs, fmt.Errorf("record %d: %w", i, err))
-			continue
+			return
 		}
 		rep, err := p.HandleBatch(ctx, b, h.kind)
 		log.Info("batch", "logGroup", b.LogGroup, "logStream", b.LogStream, "owner", b.Owner,
@@ -154,6 +137,18 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) error {
 		if err != nil {
 			errs = append(errs, err)
 		}
+	}
+	switch {
+	case ev.AWSLogs != nil:
+		b, err := h.dec.DecodeData([]byte(ev.AWSLogs.Data))
+		handle(0, b, err)
+	case len(ev.Records) > 0:
+		for i, r := range ev.Records {
+			b, err := h.dec.DecodeGzip(r.Kinesis.Data)
+			handle(i, b, err)
+		}
+	default:
+		return errors.New("invocation payload is neither a CloudWatch Logs nor a Kinesis event")
 	}
 	return errors.Join(errs...)
 }
