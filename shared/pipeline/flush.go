@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/netip"
 	"sort"
@@ -16,7 +15,6 @@ import (
 	"github.com/tidewatch/tidewatch/shared/detect"
 	"github.com/tidewatch/tidewatch/shared/flowlog"
 	"github.com/tidewatch/tidewatch/shared/k8saudit"
-	"github.com/tidewatch/tidewatch/shared/resource"
 	"github.com/tidewatch/tidewatch/shared/rules"
 	"github.com/tidewatch/tidewatch/shared/signal"
 	"github.com/tidewatch/tidewatch/shared/window"
@@ -118,8 +116,7 @@ func (p *Pipeline) flush(ctx context.Context, closeAll bool) (Report, error) {
 	if err != nil {
 		return rep, err
 	}
-	samples := p.samples
-	p.samples = map[string][]resource.Sample{}
+	res := p.prepareResources()
 	var sigs []signal.Signal
 	if sigs, err = p.auditStep(ctx, audit, false); err != nil {
 		return rep, err
@@ -129,7 +126,7 @@ func (p *Pipeline) flush(ctx context.Context, closeAll bool) (Report, error) {
 		return rep, err
 	}
 	sigs = append(sigs, flowSigs...)
-	resSigs, err := p.resourceStep(ctx, samples, false)
+	resSigs, err := p.resourceStep(ctx, res, false)
 	if err != nil {
 		return rep, err
 	}
@@ -149,23 +146,24 @@ func (p *Pipeline) flush(ctx context.Context, closeAll bool) (Report, error) {
 	if _, err := p.windowStep(ctx, flows, true); err != nil {
 		return rep, err
 	}
-	if _, err := p.resourceStep(ctx, samples, true); err != nil {
+	if _, err := p.resourceStep(ctx, res, true); err != nil {
 		return rep, err
 	}
 	return rep, nil
 }
 
 // auditWork is what a flush does with its audit events: per cluster, the
-// events to judge.
+// events to judge; next is what the read pass computed (see apply).
 type auditWork struct {
 	clusters  []string
 	byCluster map[string][]k8saudit.Event
+	next      map[Key]nextState
 }
 
 // prepareAudit learns identities from the batch's audit events and groups
 // them by cluster for the rules.
 func (p *Pipeline) prepareAudit(ctx context.Context) (*auditWork, error) {
-	w := &auditWork{byCluster: map[string][]k8saudit.Event{}}
+	w := &auditWork{byCluster: map[string][]k8saudit.Event{}, next: map[Key]nextState{}}
 	if len(p.audit) == 0 {
 		return w, nil
 	}
@@ -204,22 +202,19 @@ func (p *Pipeline) auditStep(ctx context.Context, w *auditWork, commit bool) ([]
 		keys[i] = rulesKey(c)
 	}
 	out := map[string][]signal.Signal{}
-	apply := func(k Key, old []byte) ([]byte, time.Time, error) {
+	fn := func(k Key, old []byte) ([]byte, error) {
 		cluster := k.PK[len("rules#"):]
 		st := rules.NewState()
 		if old != nil {
 			if err := json.Unmarshal(old, st); err != nil {
-				return nil, time.Time{}, fmt.Errorf("decode rules state of %s: %w", cluster, err)
+				return nil, fmt.Errorf("decode rules state of %s: %w", cluster, err)
 			}
 		}
 		out[cluster] = p.engine.EvaluateAll(w.byCluster[cluster], cluster, st)
-		if !commit {
-			return nil, time.Time{}, nil
-		}
-		data, err := json.Marshal(st)
-		return data, time.Time{}, err
+		return json.Marshal(st)
 	}
-	if err := p.apply(ctx, keys, apply, commit); err != nil {
+	// The rules state never expires.
+	if err := p.apply(ctx, keys, w.next, time.Time{}, commit, fn); err != nil {
 		return nil, fmt.Errorf("rules state: %w", err)
 	}
 	var sigs []signal.Signal
@@ -234,11 +229,35 @@ func (p *Pipeline) auditStep(ctx context.Context, w *auditWork, commit bool) ([]
 	return sigs, nil
 }
 
-// apply runs fn over keys: as an update that writes (commit), or on a read
-// of their current values that writes nothing.
-func (p *Pipeline) apply(ctx context.Context, keys []Key, fn UpdateFunc, commit bool) error {
+// nextState is a state item as a read pass found it and the new state it
+// computed from it; data nil: unchanged.
+type nextState struct {
+	old, data []byte
+}
+
+// apply computes with fn the new state of each of keys from its current
+// value (nil when absent; fn returns nil data to leave it unchanged): on a
+// read of the items that writes nothing, keeping in next what it computed
+// from what, or (commit) as an update that writes it to expire at expires
+// (never when zero). The commit pass writes what the read pass computed as
+// it is, and computes afresh only an item another writer changed in
+// between.
+func (p *Pipeline) apply(ctx context.Context, keys []Key, next map[Key]nextState, expires time.Time, commit bool, fn func(k Key, old []byte) ([]byte, error)) error {
 	if commit {
-		return p.store.UpdateMany(ctx, keys, fn)
+		return p.store.UpdateMany(ctx, keys, func(k Key, old []byte) ([]byte, time.Time, error) {
+			n, ok := next[k]
+			if !ok || !bytes.Equal(n.old, old) {
+				data, err := fn(k, old)
+				if err != nil {
+					return nil, time.Time{}, err
+				}
+				n.data = data
+			}
+			if n.data == nil {
+				return nil, time.Time{}, ErrUnchanged
+			}
+			return n.data, expires, nil
+		})
 	}
 	items, err := p.store.GetMany(ctx, keys)
 	if err != nil {
@@ -249,9 +268,11 @@ func (p *Pipeline) apply(ctx context.Context, keys []Key, fn UpdateFunc, commit 
 		if it, ok := items[k]; ok {
 			old = it.Data
 		}
-		if _, _, err := fn(k, old); err != nil && !errors.Is(err, ErrUnchanged) {
+		data, err := fn(k, old)
+		if err != nil {
 			return err
 		}
+		next[k] = nextState{old: old, data: data}
 	}
 	return nil
 }
@@ -363,20 +384,13 @@ func taskFamily(arn string) string {
 }
 
 // flowWork is what a flush does with flows: the partial windows per
-// workload, and which workloads to update.
+// workload, and which workloads to update; next is what the read pass
+// computed (see apply).
 type flowWork struct {
 	partials map[string][]window.Partial
 	names    []string
 	closeAll bool
-	// next is, per workload, the state the read pass computed and the
-	// item it computed it from, for the commit pass to write as is.
-	next map[string]nextState
-}
-
-// nextState is a workload's state item before and after a flush; data nil:
-// unchanged.
-type nextState struct {
-	old, data []byte
+	next     map[Key]nextState
 }
 
 // prepareFlows resolves the buffered flow records to workloads and
@@ -414,7 +428,7 @@ func (p *Pipeline) prepareFlows(ctx context.Context, closeAll bool) (*flowWork, 
 			}
 		}
 	}
-	fw := &flowWork{partials: map[string][]window.Partial{}, closeAll: closeAll}
+	fw := &flowWork{partials: map[string][]window.Partial{}, closeAll: closeAll, next: map[Key]nextState{}}
 	for _, pt := range p.agg.Partials() {
 		fw.partials[pt.Workload] = append(fw.partials[pt.Workload], pt)
 		p.touched[pt.Workload] = true
@@ -446,30 +460,15 @@ func (p *Pipeline) windowStep(ctx context.Context, fw *flowWork, commit bool) ([
 	}
 	watermark := p.eventClock
 	out := map[string][]signal.Signal{}
-	now := p.now()
-	if fw.next == nil {
-		fw.next = map[string]nextState{}
-	}
-	fn := func(k Key, old []byte) ([]byte, time.Time, error) {
+	fn := func(k Key, old []byte) ([]byte, error) {
 		w := k.PK[len("win#"):]
-		if commit {
-			// The read pass already computed the new state from
-			// this very item: write that, unless the item changed
-			// in between (another writer), then compute it afresh.
-			if n, ok := fw.next[w]; ok && bytes.Equal(n.old, old) {
-				if n.data == nil {
-					return nil, time.Time{}, ErrUnchanged
-				}
-				return n.data, now.Add(workloadStateTTL), nil
-			}
-		}
 		open, model, err := decodeWorkloadState(w, old, p.detectCfg.Lateness)
 		if err != nil {
-			return nil, time.Time{}, err
+			return nil, err
 		}
 		for _, pt := range fw.partials[w] {
 			if err := open.Merge(pt); err != nil {
-				return nil, time.Time{}, fmt.Errorf("merge window of %s: %w", w, err)
+				return nil, fmt.Errorf("merge window of %s: %w", w, err)
 			}
 		}
 		var wins []window.Window
@@ -479,23 +478,12 @@ func (p *Pipeline) windowStep(ctx context.Context, fw *flowWork, commit bool) ([
 			wins = open.Close(watermark)
 		}
 		if len(wins) == 0 && len(fw.partials[w]) == 0 {
-			if !commit {
-				fw.next[w] = nextState{old: old}
-			}
-			return nil, time.Time{}, ErrUnchanged
+			return nil, nil
 		}
 		out[w] = detect.Evaluate(w, wins, model, p.detectCfg)
-		data, err := encodeWorkloadState(&open, model)
-		if err != nil {
-			return nil, time.Time{}, err
-		}
-		if !commit {
-			fw.next[w] = nextState{old: old, data: data}
-			return nil, time.Time{}, nil
-		}
-		return data, now.Add(workloadStateTTL), nil
+		return encodeWorkloadState(&open, model)
 	}
-	if err := p.apply(ctx, keys, fn, commit); err != nil {
+	if err := p.apply(ctx, keys, fw.next, p.now().Add(workloadStateTTL), commit, fn); err != nil {
 		return nil, fmt.Errorf("workload windows: %w", err)
 	}
 	var sigs []signal.Signal

@@ -75,72 +75,91 @@ func (p *Pipeline) addSample(ev *insights.Event, cluster, account string) {
 	}
 }
 
+// resourceWork is what a flush does with its resource samples: one batch,
+// judged on a read of the baselines and then (commit) as an update, and
+// what the read pass computed of the workloads' and the nodes' baselines
+// (see apply). b is nil when there are no samples.
+type resourceWork struct {
+	b                *resource.Batch
+	workloads, nodes []string
+	next, nodeNext   map[Key]nextState
+}
+
+// prepareResources takes the samples kept since the last flush into a
+// batch.
+func (p *Pipeline) prepareResources() *resourceWork {
+	samples := p.samples
+	p.samples = map[string][]resource.Sample{}
+	rw := &resourceWork{next: map[Key]nextState{}, nodeNext: map[Key]nextState{}}
+	if len(samples) == 0 {
+		return rw
+	}
+	rw.b = resource.NewBatch(p.resourceCfg)
+	for _, ss := range samples {
+		rw.b.Add(ss...)
+	}
+	rw.workloads, rw.nodes = rw.b.Workloads(), rw.b.Nodes()
+	return rw
+}
+
 // resourceStep judges each workload's resource samples against its
 // resource baseline, then each node's against the node's: on a read of the
 // state, or (commit) as an update. Workloads go first in both passes: a
 // node's culprits are judged against what the workload baselines held
-// when the batch reached each hour, which the commit pass computes again
-// from the same stored state.
-func (p *Pipeline) resourceStep(ctx context.Context, samples map[string][]resource.Sample, commit bool) ([]signal.Signal, error) {
-	if len(samples) == 0 {
+// when the batch reached each hour, which the batch keeps from the read
+// pass to the commit pass.
+func (p *Pipeline) resourceStep(ctx context.Context, rw *resourceWork, commit bool) ([]signal.Signal, error) {
+	if rw.b == nil {
 		return nil, nil
 	}
-	b := resource.NewBatch(p.resourceCfg)
-	for _, ss := range samples {
-		b.Add(ss...)
-	}
-	names := b.Workloads()
-	keys := make([]Key, len(names))
-	for i, w := range names {
+	keys := make([]Key, len(rw.workloads))
+	for i, w := range rw.workloads {
 		keys[i] = resourceKey(w)
 	}
 	out := map[string][]signal.Signal{}
 	now := p.now()
-	fn := func(k Key, old []byte) ([]byte, time.Time, error) {
+	fn := func(k Key, old []byte) ([]byte, error) {
 		w := k.PK[len("res#"):]
+		if commit {
+			// Another writer changed the baseline since the read pass:
+			// what the workload's pods normally take of a node may have
+			// changed with it, so the nodes are judged afresh too.
+			clear(rw.nodeNext)
+		}
 		m := resource.NewModel(w)
 		if old != nil {
 			var err error
 			if m, err = baseline.Unmarshal(old); err != nil {
-				return nil, time.Time{}, fmt.Errorf("resource baseline of %s: %w", w, err)
+				return nil, fmt.Errorf("resource baseline of %s: %w", w, err)
 			}
 		}
-		out[w] = b.Evaluate(w, m)
-		if !commit {
-			return nil, time.Time{}, nil
-		}
-		data, err := m.Marshal()
-		return data, now.Add(workloadStateTTL), err
+		out[w] = rw.b.Evaluate(w, m)
+		return m.Marshal()
 	}
 	if len(keys) > 0 {
-		if err := p.apply(ctx, keys, fn, commit); err != nil {
+		if err := p.apply(ctx, keys, rw.next, now.Add(workloadStateTTL), commit, fn); err != nil {
 			return nil, fmt.Errorf("resource baselines: %w", err)
 		}
 	}
-	nodes := b.Nodes()
-	nodeOut := make(map[string][]signal.Signal, len(nodes))
-	nodeKeys := make([]Key, len(nodes))
-	for i, id := range nodes {
+	nodeOut := make(map[string][]signal.Signal, len(rw.nodes))
+	nodeKeys := make([]Key, len(rw.nodes))
+	for i, id := range rw.nodes {
 		nodeKeys[i] = nodeKey(id)
 	}
-	nodeFn := func(k Key, old []byte) ([]byte, time.Time, error) {
+	nodeFn := func(k Key, old []byte) ([]byte, error) {
 		id := k.PK[len("node#"):]
 		m := resource.NewNodeModel(id)
 		if old != nil {
 			var err error
 			if m, err = baseline.Unmarshal(old); err != nil {
-				return nil, time.Time{}, fmt.Errorf("node baseline of %s: %w", id, err)
+				return nil, fmt.Errorf("node baseline of %s: %w", id, err)
 			}
 		}
-		nodeOut[id] = b.EvaluateNode(id, m)
-		if !commit {
-			return nil, time.Time{}, nil
-		}
-		data, err := m.Marshal()
-		return data, now.Add(nodeStateTTL), err
+		nodeOut[id] = rw.b.EvaluateNode(id, m)
+		return m.Marshal()
 	}
 	if len(nodeKeys) > 0 {
-		if err := p.apply(ctx, nodeKeys, nodeFn, commit); err != nil {
+		if err := p.apply(ctx, nodeKeys, rw.nodeNext, now.Add(nodeStateTTL), commit, nodeFn); err != nil {
 			return nil, fmt.Errorf("node baselines: %w", err)
 		}
 	}
@@ -151,12 +170,12 @@ func (p *Pipeline) resourceStep(ctx context.Context, samples map[string][]resour
 		}
 		sigs = append(sigs, s)
 	}
-	for _, w := range names {
+	for _, w := range rw.workloads {
 		for _, s := range out[w] {
 			add(s)
 		}
 	}
-	for _, id := range nodes {
+	for _, id := range rw.nodes {
 		for _, s := range nodeOut[id] {
 			add(s)
 		}
