@@ -6,9 +6,11 @@ package test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,45 +35,64 @@ func (c collector) Publish(_ context.Context, fs []finding.Finding) error {
 	return nil
 }
 
+// replayEvents returns the findings of the sample events, replayed once
+// for every test that judges them; the findings are shared, read only.
 func replayEvents(t *testing.T) []finding.Finding {
 	t.Helper()
-	cfg, err := config.Load("../events/tidewatch.yaml")
+	r, err := replayOnce()
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, s := range r.skipped {
+		t.Error(s)
+	}
+	return r.findings
+}
+
+// replay is what replaying events/ gave: the findings, and a line for each
+// reason records were skipped for.
+type replay struct {
+	findings []finding.Finding
+	skipped  []string
+}
+
+var replayOnce = sync.OnceValues(func() (replay, error) {
+	cfg, err := config.Load("../events/tidewatch.yaml")
+	if err != nil {
+		return replay{}, err
+	}
 	var opts pipeline.Options
 	if err := opts.Configure(&cfg); err != nil {
-		t.Fatal(err)
+		return replay{}, err
 	}
 	var p *pipeline.Pipeline
 	opts.Store = store.NewMemory(store.WithClock(func() time.Time { return p.EventTime() }))
 	sink := collector{}
 	opts.Publisher = sink
 	if p, err = pipeline.New(opts); err != nil {
-		t.Fatal(err)
+		return replay{}, err
 	}
 	f := opts.FlowFormat
 	feed := &input.Feed{Ctx: context.Background(), Pipeline: p, FlushEvery: 50000}
 	dirs := []string{"../events/flowlogs", "../events/audit", "../events/metrics"}
 	if err := input.Read(dirs, input.Options{FlowFormat: &f}, feed); err != nil {
-		t.Fatal(err)
+		return replay{}, err
 	}
 	if err := feed.Finish(); err != nil {
-		t.Fatal(err)
+		return replay{}, err
 	}
-	if len(feed.Total.Skipped) > 0 {
-		for reason, n := range feed.Total.Skipped {
-			if !strings.HasPrefix(reason, "ignored Container Insights type") {
-				t.Errorf("%d records skipped: %s (%v)", n, reason, feed.Total.Examples)
-			}
+	var r replay
+	for reason, n := range feed.Total.Skipped {
+		if !strings.HasPrefix(reason, "ignored Container Insights type") {
+			r.skipped = append(r.skipped, fmt.Sprintf("%d records skipped: %s (%v)", n, reason, feed.Total.Examples))
 		}
 	}
-	out := make([]finding.Finding, 0, len(sink))
+	r.findings = make([]finding.Finding, 0, len(sink))
 	for _, f := range sink {
-		out = append(out, f)
+		r.findings = append(r.findings, f)
 	}
-	return out
-}
+	return r, nil
+})
 
 func TestSampleScenarios(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join("..", "events", simulate.ExpectedFile))
