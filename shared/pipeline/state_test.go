@@ -13,15 +13,21 @@ import (
 	"github.com/tidewatch/tidewatch/shared/store"
 )
 
-// staleReads hides the workload state items from reads, as if another
-// writer had stored them after this pipeline's read pass.
-type staleReads struct{ pipeline.Store }
+// staleReads hides the state items whose key starts with one of prefixes
+// from reads, as if another writer had stored them after this pipeline's
+// read pass.
+type staleReads struct {
+	pipeline.Store
+	prefixes []string
+}
 
 func (s staleReads) GetMany(ctx context.Context, keys []pipeline.Key) (map[pipeline.Key]pipeline.Item, error) {
 	items, err := s.Store.GetMany(ctx, keys)
 	for k := range items {
-		if strings.HasPrefix(k.PK, "win#") {
-			delete(items, k)
+		for _, pre := range s.prefixes {
+			if strings.HasPrefix(k.PK, pre) {
+				delete(items, k)
+			}
 		}
 	}
 	return items, err
@@ -80,7 +86,7 @@ func TestCommitRecomputesAfterAnotherWriter(t *testing.T) {
 	ref := store.NewMemory(store.WithClock(testNow))
 	want := run(ref, ref)
 	stale := store.NewMemory(store.WithClock(testNow))
-	got := run(staleReads{stale}, stale)
+	got := run(staleReads{stale, []string{"win#"}}, stale)
 	if !bytes.Equal(got, want) {
 		t.Errorf("state after a stale read differs from the state after a fresh one (%d vs %d bytes)", len(got), len(want))
 	}
@@ -95,6 +101,54 @@ func TestCommitRecomputesAfterAnotherWriter(t *testing.T) {
 	for _, it := range items {
 		if bytes.Equal(it.Data, want) {
 			t.Fatal("the second batch alone gives the same state: the test cannot tell")
+		}
+	}
+}
+
+// TestResourceCommitRecomputesAfterAnotherWriter: a resource baseline that
+// another writer changed between the read and the commit pass is judged
+// afresh from what is stored, and so are the nodes, whose culprits are
+// judged against what the workloads' pods normally take of a node: the
+// state is the one fresh reads give.
+func TestResourceCommitRecomputesAfterAnotherWriter(t *testing.T) {
+	ctx := context.Background()
+	start := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	runaway := start.Add(2*24*time.Hour + 14*time.Hour)
+	bombs := runaway.Add(2 * time.Hour)
+	src := &pipeline.Source{Where: "test", Account: "123456789012"}
+	keys := []pipeline.Key{{PK: "node#prod/" + ciNode, SK: "state"}}
+	for _, w := range []string{"web", "worker", "thumbnailer"} {
+		keys = append(keys, pipeline.Key{PK: "res#eks/prod/shop/Deployment/" + w, SK: "state"})
+	}
+	run := func(second pipeline.Store, base *store.Memory) map[pipeline.Key]pipeline.Item {
+		t.Helper()
+		feed := func(p *pipeline.Pipeline, from, to time.Time) {
+			for h := from; h.Before(to); h = h.Add(time.Hour) {
+				for ts := h; ts.Before(h.Add(time.Hour)); ts = ts.Add(time.Minute) {
+					for _, ev := range estateMinute(ts, runaway, bombs) {
+						p.AddInsights(&ev, src)
+					}
+				}
+				if _, err := p.Flush(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		feed(newPipeline(t, base, &recorder{}, nil), start, runaway)
+		feed(newPipeline(t, second, &recorder{}, nil), runaway, runaway.Add(4*time.Hour))
+		items, err := base.GetMany(ctx, keys)
+		if err != nil || len(items) != len(keys) {
+			t.Fatalf("state items %d of %d: %v", len(items), len(keys), err)
+		}
+		return items
+	}
+	ref := store.NewMemory(store.WithClock(testNow))
+	want := run(ref, ref)
+	stale := store.NewMemory(store.WithClock(testNow))
+	got := run(staleReads{stale, []string{"res#"}}, stale)
+	for _, k := range keys {
+		if !bytes.Equal(got[k].Data, want[k].Data) {
+			t.Errorf("%s after a stale read differs from the state after a fresh one", k.PK)
 		}
 	}
 }
