@@ -34,27 +34,14 @@ install() {
 }
 
 start() {
-  if running "$name"; then
-    cat "$cache/$name.endpoint"
-    return 0
-  fi
-  stop_server "$name" >/dev/null
+  reuse "$name" && return 0
   command -v java >/dev/null || { echo "java (17+) is needed to run DynamoDB Local" >&2; exit 1; }
   install
-  local port log pid endpoint
+  local port
   port=$(free_port)
-  log="$cache/$name.log"
   (cd "$emulator" && exec java -Xmx1g -Djava.library.path=./DynamoDBLocal_lib \
-    -jar DynamoDBLocal.jar -inMemory -disableTelemetry -port "$port") >"$log" 2>&1 &
-  pid=$!
-  echo "$pid" >"$cache/$name.pid"
-  endpoint="http://127.0.0.1:$port"
-  if ! wait_http "$endpoint" "$pid" "$log"; then
-    stop_server "$name" >/dev/null
-    exit 1
-  fi
-  echo "$endpoint" >"$cache/$name.endpoint"
-  echo "$endpoint"
+    -jar DynamoDBLocal.jar -inMemory -disableTelemetry -port "$port") >"$cache/$name.log" 2>&1 &
+  started "$name" $! "http://127.0.0.1:$port" "http://127.0.0.1:$port"
 }
 
 case "${1:-}" in

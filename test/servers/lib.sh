@@ -53,6 +53,31 @@ running() {
   [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$(cat "$endf")" || true)" != "000" ]]
 }
 
+# reuse NAME: print the endpoint of a NAME that is running and succeed;
+# otherwise clear what an earlier one left behind and fail
+reuse() {
+  if running "$1"; then
+    cat "$cache/$1.endpoint"
+    return 0
+  fi
+  stop_server "$1" >/dev/null
+  return 1
+}
+
+# started NAME PID ENDPOINT READY_URL: NAME was just started as PID, logging
+# to NAME.log; wait until READY_URL answers, then record and print ENDPOINT.
+# A server that does not come up is stopped and the script exits 1.
+started() {
+  local name=$1 pid=$2 endpoint=$3 ready=$4
+  echo "$pid" >"$cache/$name.pid"
+  if ! wait_http "$ready" "$pid" "$cache/$name.log"; then
+    stop_server "$name" >/dev/null
+    exit 1
+  fi
+  echo "$endpoint" >"$cache/$name.endpoint"
+  echo "$endpoint"
+}
+
 # stop_server NAME: end the process in NAME.pid, if any, and forget it
 stop_server() {
   local pidf="$cache/$1.pid" pid i

@@ -16,11 +16,7 @@ source "$(dirname "$0")/lib.sh"
 name=moto
 
 start() {
-  if running "$name"; then
-    cat "$cache/$name.endpoint"
-    return 0
-  fi
-  stop_server "$name" >/dev/null
+  reuse "$name" && return 0
   if ! command -v moto_server >/dev/null; then
     echo "moto_server not found: install it with pip install 'moto[server]'; tests that need it will skip" >&2
     if [[ "${CI:-}" == "true" ]]; then
@@ -28,19 +24,10 @@ start() {
     fi
     exit 0
   fi
-  local port log pid endpoint
+  local port
   port=$(free_port)
-  log="$cache/$name.log"
-  moto_server -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
-  pid=$!
-  echo "$pid" >"$cache/$name.pid"
-  endpoint="http://127.0.0.1:$port"
-  if ! wait_http "$endpoint/moto-api/" "$pid" "$log"; then
-    stop_server "$name" >/dev/null
-    exit 1
-  fi
-  echo "$endpoint" >"$cache/$name.endpoint"
-  echo "$endpoint"
+  moto_server -H 127.0.0.1 -p "$port" >"$cache/$name.log" 2>&1 &
+  started "$name" $! "http://127.0.0.1:$port" "http://127.0.0.1:$port/moto-api/"
 }
 
 case "${1:-}" in
