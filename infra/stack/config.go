@@ -156,25 +156,20 @@ type TidewatchStackProps struct {
 	Flowlogs, Audit, Metrics FunctionSettings
 }
 
+// settings returns the sizing of the named function, defaults applied.
 func (p *TidewatchStackProps) settings(name string) FunctionSettings {
-	switch name {
-	case Flowlogs:
-		return p.Flowlogs.withDefaults(name)
-	case Audit:
-		return p.Audit.withDefaults(name)
-	default:
-		return p.Metrics.withDefaults(name)
-	}
+	return p.sizing(name).withDefaults(name)
 }
 
-func (p *TidewatchStackProps) setSettings(name string, s FunctionSettings) {
+// sizing returns the field of p that sizes the named function.
+func (p *TidewatchStackProps) sizing(name string) *FunctionSettings {
 	switch name {
 	case Flowlogs:
-		p.Flowlogs = s
+		return &p.Flowlogs
 	case Audit:
-		p.Audit = s
+		return &p.Audit
 	default:
-		p.Metrics = s
+		return &p.Metrics
 	}
 }
 
@@ -272,7 +267,7 @@ func PropsFromContext(get func(key string) any) (*TidewatchStackProps, error) {
 		if n == 0 {
 			n = -1
 		}
-		p.setSettings(name, FunctionSettings{ReservedConcurrency: n})
+		*p.sizing(name) = FunctionSettings{ReservedConcurrency: n}
 	}
 	return p, nil
 }
