@@ -3,6 +3,7 @@ package stack
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -146,10 +147,7 @@ func NewTidewatchStack(scope constructs.Construct, id string, props *TidewatchSt
 	}
 	dets := map[string]*detector{}
 	for _, name := range FunctionNames {
-		fenv := map[string]*string{}
-		for k, v := range env {
-			fenv[k] = v
-		}
+		fenv := maps.Clone(env)
 		if name == Flowlogs && p.FlowLogFormat != "" {
 			fenv["TIDEWATCH_FLOW_FORMAT"] = jsii.String(p.FlowLogFormat)
 		}
