@@ -65,6 +65,7 @@ func (f *Feed) Audit(ev *k8saudit.Event, where string) {
 // Insights implements Handler.
 func (f *Feed) Insights(ev *insights.Event, where string) {
 	f.Pipeline.AddInsights(ev, &pipeline.Source{Where: where})
+	f.maybeFlush()
 }
 
 // Skip implements Handler.

@@ -231,7 +231,7 @@ func (p *Pipeline) AddInsights(ev *insights.Event, src *Source) {
 }
 
 // Pending reports how many records wait for the next Flush.
-func (p *Pipeline) Pending() int { return len(p.flows) + len(p.audit) + len(p.samples) }
+func (p *Pipeline) Pending() int { return len(p.flows) + len(p.audit) + p.nSamples }
 
 func incr(m map[string]int, k string) map[string]int {
 	if m == nil {

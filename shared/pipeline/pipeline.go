@@ -70,6 +70,7 @@ type Pipeline struct {
 	cfg            *config.Config
 	resourceCfg    resource.Config
 	samples        map[string][]resource.Sample
+	nSamples       int // resource samples in samples
 	parser         *flowlog.Parser
 	rec            flowlog.Record
 	engine         *rules.Engine

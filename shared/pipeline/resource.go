@@ -55,6 +55,7 @@ func (p *Pipeline) addSample(ev *insights.Event, cluster, account string) {
 			s.Cluster = cluster
 			k := nodeKey(resource.NodeID(cluster, s.Node)).PK
 			p.samples[k] = append(p.samples[k], s)
+			p.nSamples++
 		}
 		return
 	}
@@ -64,6 +65,7 @@ func (p *Pipeline) addSample(ev *insights.Event, cluster, account string) {
 			s.Cluster = cluster
 		}
 		p.samples[w] = append(p.samples[w], s)
+		p.nSamples++
 		// ECS events name their account; EKS events do not, and the
 		// account that owns the log group is theirs.
 		if ev.AccountID != "" {
@@ -90,6 +92,7 @@ type resourceWork struct {
 func (p *Pipeline) prepareResources() *resourceWork {
 	samples := p.samples
 	p.samples = map[string][]resource.Sample{}
+	p.nSamples = 0
 	rw := &resourceWork{next: map[Key]nextState{}, nodeNext: map[Key]nextState{}}
 	if len(samples) == 0 {
 		return rw

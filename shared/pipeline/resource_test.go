@@ -189,3 +189,30 @@ func keysOf(m map[string]finding.Finding) []string {
 	}
 	return out
 }
+
+// TestPendingCountsSamples: every resource sample waiting for a flush
+// counts toward Pending, so a caller that flushes on it (a replay of
+// Container Insights files) keeps memory bounded.
+func TestPendingCountsSamples(t *testing.T) {
+	start := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	far := start.Add(48 * time.Hour)
+	p := newPipeline(t, store.NewMemory(store.WithClock(testNow)), &recorder{}, nil)
+	src := &pipeline.Source{Where: "test", Account: "123456789012"}
+	add := func(ts time.Time) {
+		for _, ev := range estateMinute(ts, far, far) {
+			p.AddInsights(&ev, src)
+		}
+	}
+	add(start)
+	one := p.Pending()
+	add(start.Add(time.Minute))
+	if one == 0 || p.Pending() != 2*one {
+		t.Errorf("pending after one minute of samples %d, after two %d; want twice as many", one, p.Pending())
+	}
+	if _, err := p.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if p.Pending() != 0 {
+		t.Errorf("pending after a flush: %d", p.Pending())
+	}
+}
