@@ -2,6 +2,7 @@ package simulate
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -158,22 +159,12 @@ func newSim(o Options) *sim {
 	s.ecsGroup = ecsInsightsGroup(o.ECSCluster)
 	s.auditStreams = []string{"kube-apiserver-audit-" + s.w.hex(32), "kube-apiserver-audit-" + s.w.hex(32)}
 	s.fargateStream = "FargateTelemetry-" + itoa(1000+s.rng.IntN(9000))
-	s.nodeRole = "AROA" + upper(s.w.hex(17)) + ":" + "i-" + s.w.hex(17)
-	s.malloryID = "AIDA" + upper(s.w.hex(17))
-	s.malloryKey = "AKIA" + upper(s.w.hex(16))
+	s.nodeRole = "AROA" + strings.ToUpper(s.w.hex(17)) + ":" + "i-" + s.w.hex(17)
+	s.malloryID = "AIDA" + strings.ToUpper(s.w.hex(17))
+	s.malloryKey = "AKIA" + strings.ToUpper(s.w.hex(16))
 	s.attack = o.Start.AddDate(0, 0, o.Days)
 	s.x = newExtra(o)
 	return s
-}
-
-func upper(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if c >= 'a' && c <= 'z' {
-			b[i] = c - 32
-		}
-	}
-	return string(b)
 }
 
 // at schedules fn at t.
@@ -281,14 +272,7 @@ func (s *sim) day(d int) time.Time { return s.o.Start.AddDate(0, 0, d-1) }
 
 func itoa(i int) string { return strconv.Itoa(i) }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 func sortedLabels(m map[string]string) [][2]string {
 	out := make([][2]string, 0, len(m))
