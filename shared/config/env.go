@@ -110,7 +110,7 @@ func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 		}
 	}
 	if s := get(EnvDefaultCluster); s != "" {
-		if v, ok := d.matching(scalarNode(s), EnvDefaultCluster, clusterRE, "a cluster name: letters, digits, - and _, up to 100"); ok {
+		if v, ok := d.matching(scalarNode(s), EnvDefaultCluster, clusterRE, wantCluster); ok {
 			c.DefaultCluster = v
 		}
 	}
@@ -120,7 +120,7 @@ func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 		region, regionVar = get(EnvAWSRegion), EnvAWSRegion
 	}
 	if region != "" {
-		if v, ok := d.matching(scalarNode(region), regionVar, regionRE, "an AWS region such as eu-west-1"); ok {
+		if v, ok := d.matching(scalarNode(region), regionVar, regionRE, wantRegion); ok {
 			c.Region = v
 		}
 	}

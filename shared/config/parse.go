@@ -313,11 +313,11 @@ func (d *decoder) top(root *yaml.Node, c *Config) {
 				c.FlowFormat = s
 			}
 		case "defaultCluster":
-			if s, ok := d.matching(v, key, clusterRE, "a cluster name: letters, digits, - and _, up to 100"); ok {
+			if s, ok := d.matching(v, key, clusterRE, wantCluster); ok {
 				c.DefaultCluster = s
 			}
 		case "region":
-			if s, ok := d.matching(v, key, regionRE, "an AWS region such as eu-west-1"); ok {
+			if s, ok := d.matching(v, key, regionRE, wantRegion); ok {
 				c.Region = s
 			}
 		case "account":
@@ -339,6 +339,13 @@ var (
 	regionRE  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
 	accountRE = regexp.MustCompile(`^[0-9]{12}$`)
 	fieldRE   = regexp.MustCompile(`^\$\{[a-z][a-z0-9-]*\}$`)
+)
+
+// What clusterRE and regionRE accept, for problems, in the file and in the
+// environment alike.
+const (
+	wantCluster = "a cluster name: letters, digits, - and _, up to 100"
+	wantRegion  = "an AWS region such as eu-west-1"
 )
 
 // scalar returns a scalar's text; ok is false (and a problem reported) for
