@@ -29,19 +29,22 @@ const configExamples = `  tidewatch config check tidewatch.yaml
 // in the state table, which the functions apply without a redeploy.
 func configCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("config", "tidewatch config check FILE | suppress add|list|remove [flags]", configExamples, stderr)
-	if len(args) >= 2 && args[0] == "check" {
-		cfg, err := config.Load(args[1])
+	if len(args) > 0 && args[0] == "check" {
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		if fs.NArg() != 1 {
+			fs.Usage()
+			return fmt.Errorf("config: want 'check FILE'")
+		}
+		path := fs.Arg(0)
+		cfg, err := config.Load(path)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "%s: valid (%d ignore rules, %d maintenance windows)\n", args[1], len(cfg.Ignore), len(cfg.MaintenanceWindows))
+		fmt.Fprintf(stdout, "%s: valid (%d ignore rules, %d maintenance windows)\n", path, len(cfg.Ignore), len(cfg.MaintenanceWindows))
 		return nil
 	}
-	if len(args) < 2 || args[0] != "suppress" {
-		fs.Usage()
-		return fmt.Errorf("config: want 'check FILE' or 'suppress add|list|remove'")
-	}
-	op := args[1]
 	table := fs.String("table", "", "the tidewatch DynamoDB `TABLE` (required)")
 	var detectors, workloads, namespaces, users, images list
 	fs.Var(&detectors, "detector", "detector id to suppress (repeatable; default all)")
@@ -51,6 +54,19 @@ func configCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.Var(&images, "image", "image glob (repeatable)")
 	reason := fs.String("reason", "", "why (required for add; shown on suppressed findings)")
 	dur := fs.Duration("for", 0, "end the suppression after this `DURATION` (default: until removed)")
+	if len(args) < 2 || args[0] != "suppress" || (args[1] != "add" && args[1] != "list" && args[1] != "remove") {
+		// A --help here prints the usage with every flag.
+		rest := args
+		if len(args) > 0 && args[0] == "suppress" {
+			rest = args[1:]
+		}
+		if err := fs.Parse(rest); err != nil {
+			return err
+		}
+		fs.Usage()
+		return fmt.Errorf("config: want 'check FILE' or 'suppress add|list|remove'")
+	}
+	op := args[1]
 	if err := fs.Parse(args[2:]); err != nil {
 		return err
 	}

@@ -28,7 +28,7 @@ import (
 	"github.com/tidewatch/tidewatch/shared/store"
 )
 
-const replayExamples = `  tidewatch replay events/
+const replayExamples = `  tidewatch replay --config events/tidewatch.yaml events/flowlogs events/audit events/metrics
   tidewatch replay --config events/tidewatch.yaml --out findings.jsonl events/flowlogs events/audit
   tidewatch replay --flow-format '${version} ${srcaddr} ${dstaddr} ...' flows.log.gz
   tidewatch replay --table tidewatch --securityhub --sns-topic arn:aws:sns:...:tidewatch logs/

@@ -17,10 +17,14 @@ const tableExamples = `  tidewatch table create tidewatch
 
 func tableCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("table", "tidewatch table create NAME", tableExamples, stderr)
+	create := len(args) > 0 && args[0] == "create"
+	if create {
+		args = args[1:]
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if fs.NArg() != 2 || fs.Arg(0) != "create" {
+	if !create || fs.NArg() != 1 {
 		fs.Usage()
 		return fmt.Errorf("table: want 'create NAME'")
 	}
@@ -28,7 +32,7 @@ func tableCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("table: AWS configuration: %w", err)
 	}
-	name := fs.Arg(1)
+	name := fs.Arg(0)
 	if err := store.CreateTable(ctx, dynamodb.NewFromConfig(cfg), name); err != nil {
 		return fmt.Errorf("table: %w", err)
 	}
