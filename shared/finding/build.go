@@ -56,7 +56,7 @@ const Bucket = time.Hour
 // workload at event time t.
 func ID(detector, workloadID string, t time.Time) string {
 	id := "tidewatch/" + detector + "/" + workloadID + "/" + t.UTC().Truncate(Bucket).Format("2006-01-02T15Z")
-	return truncate(id, MaxIDLen)
+	return Truncate(id, MaxIDLen)
 }
 
 // ProductArn is the ARN of the account's default custom integration, the
@@ -100,8 +100,8 @@ func New(sig *signal.Signal, ctx Context, now time.Time) Finding {
 		CreatedAt:       ts,
 		UpdatedAt:       ts,
 		Severity:        severity(sig.Severity),
-		Title:           truncate(sig.Title, MaxTitleLen),
-		Description:     truncate(sig.Description, MaxDescriptionLen),
+		Title:           Truncate(sig.Title, MaxTitleLen),
+		Description:     Truncate(sig.Description, MaxDescriptionLen),
 		ProductFields:   productFields(sig),
 		Resources:       resources(sig, ctx.partition(), region, account),
 		RecordState:     "ACTIVE",
@@ -114,7 +114,7 @@ func New(sig *signal.Signal, ctx Context, now time.Time) Finding {
 		f.RelatedFindings = append(f.RelatedFindings, RelatedFinding{ProductArn: f.ProductArn, ID: id})
 	}
 	if text := Recommend(sig); text != "" {
-		f.Remediation = &Remediation{Recommendation: Recommendation{Text: truncate(text, MaxRecommendation), URL: attackURL(sig.Technique)}}
+		f.Remediation = &Remediation{Recommendation: Recommendation{Text: Truncate(text, MaxRecommendation), URL: attackURL(sig.Technique)}}
 	}
 	f.FindingProviderFields = &FindingProviderFields{Severity: &Severity{Label: f.Severity.Label}, Types: f.Types}
 	return f
@@ -196,13 +196,13 @@ func productFields(sig *signal.Signal) map[string]string {
 		if len(pf) >= MaxProductFields {
 			break
 		}
-		key := truncate("tidewatch/"+k, MaxFieldKeyLen)
+		key := Truncate("tidewatch/"+k, MaxFieldKeyLen)
 		if _, taken := pf[key]; !taken {
 			pf[key] = sig.Fields[k]
 		}
 	}
 	for k, v := range pf {
-		pf[k] = truncate(v, MaxFieldValueLen)
+		pf[k] = Truncate(v, MaxFieldValueLen)
 	}
 	return pf
 }
@@ -290,13 +290,14 @@ func isAccount(s string) bool {
 	return true
 }
 
-// truncate cuts s to at most n bytes on a rune boundary, marking the cut.
-func truncate(s string, n int) string {
+// Truncate cuts s to at most n bytes on a rune boundary, marking the cut
+// with "…" (three bytes, so a cut string is never shorter than the mark).
+func Truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
 	const mark = "…"
-	cut := n - len(mark)
+	cut := max(n-len(mark), 0)
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}

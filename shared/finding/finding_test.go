@@ -245,3 +245,20 @@ func TestSeriesField(t *testing.T) {
 		t.Errorf("no series: ok %v err %v", ok, err)
 	}
 }
+
+func TestTruncate(t *testing.T) {
+	for _, tc := range []struct {
+		s    string
+		n    int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"abcdefgh", 6, "abc…"},
+		{"ééééé", 7, "éé…"}, // never inside a rune
+		{"abcdef", 1, "…"},  // shorter than the mark: the mark alone
+	} {
+		if got := Truncate(tc.s, tc.n); got != tc.want {
+			t.Errorf("Truncate(%q, %d) = %q, want %q", tc.s, tc.n, got, tc.want)
+		}
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"maps"
 	"sort"
-	"unicode/utf8"
 
 	"github.com/tidewatch/tidewatch/shared/finding"
 )
@@ -34,10 +33,10 @@ func Trim(f finding.Finding, target int) finding.Finding {
 	if target <= 0 {
 		target = MaxFindingBytes - 4<<10
 	}
-	f.ID = cut(f.ID, finding.MaxIDLen)
-	f.GeneratorID = cut(f.GeneratorID, finding.MaxIDLen)
-	f.Title = cut(f.Title, finding.MaxTitleLen)
-	f.Description = cut(f.Description, finding.MaxDescriptionLen)
+	f.ID = finding.Truncate(f.ID, finding.MaxIDLen)
+	f.GeneratorID = finding.Truncate(f.GeneratorID, finding.MaxIDLen)
+	f.Title = finding.Truncate(f.Title, finding.MaxTitleLen)
+	f.Description = finding.Truncate(f.Description, finding.MaxDescriptionLen)
 	if len(f.Types) > finding.MaxTypes {
 		f.Types = f.Types[:finding.MaxTypes]
 	}
@@ -46,7 +45,7 @@ func Trim(f finding.Finding, target int) finding.Finding {
 	}
 	if f.Remediation != nil {
 		r := *f.Remediation
-		r.Recommendation.Text = cut(r.Recommendation.Text, finding.MaxRecommendation)
+		r.Recommendation.Text = finding.Truncate(r.Recommendation.Text, finding.MaxRecommendation)
 		f.Remediation = &r
 	}
 	f.ProductFields = trimFields(f.ProductFields)
@@ -102,7 +101,7 @@ func trimFields(pf map[string]string) map[string]string {
 		if len(out) == finding.MaxProductFields {
 			break
 		}
-		out[cut(k, finding.MaxFieldKeyLen)] = cut(pf[k], finding.MaxFieldValueLen)
+		out[finding.Truncate(k, finding.MaxFieldKeyLen)] = finding.Truncate(pf[k], finding.MaxFieldValueLen)
 	}
 	return out
 }
@@ -121,7 +120,7 @@ func cutValues(m map[string]string, n int) map[string]string {
 	}
 	out := maps.Clone(m)
 	for k, v := range out {
-		out[k] = cut(v, n)
+		out[k] = finding.Truncate(v, n)
 	}
 	return out
 }
@@ -140,22 +139,22 @@ func shrinkLongest(f *finding.Finding, excess int) bool {
 			texts = append(texts, text{n, set})
 		}
 	}
-	add(len(f.Description), func() { f.Description = cut(f.Description, max(len(f.Description)/2, minTrimmed)) })
+	add(len(f.Description), func() { f.Description = finding.Truncate(f.Description, max(len(f.Description)/2, minTrimmed)) })
 	for k, v := range f.ProductFields {
 		if fieldRank(k) != 0 {
 			pf := f.ProductFields
-			add(len(v), func() { pf[k] = cut(v, max(len(v)/2, minTrimmed)) })
+			add(len(v), func() { pf[k] = finding.Truncate(v, max(len(v)/2, minTrimmed)) })
 		}
 	}
 	for i := range f.Resources {
 		if d := f.Resources[i].Details; d != nil {
 			for k, v := range d.Other {
-				add(len(v), func() { d.Other[k] = cut(v, max(len(v)/2, minTrimmed)) })
+				add(len(v), func() { d.Other[k] = finding.Truncate(v, max(len(v)/2, minTrimmed)) })
 			}
 		}
 		for k, v := range f.Resources[i].Tags {
 			tags := f.Resources[i].Tags
-			add(len(v), func() { tags[k] = cut(v, max(len(v)/2, minTrimmed)) })
+			add(len(v), func() { tags[k] = finding.Truncate(v, max(len(v)/2, minTrimmed)) })
 		}
 	}
 	if len(texts) == 0 {
@@ -171,20 +170,4 @@ func shrinkLongest(f *finding.Finding, excess int) bool {
 		saved += t.n / 2
 	}
 	return true
-}
-
-// cut shortens s to at most n bytes on a rune boundary, marking the cut.
-func cut(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	const mark = "…"
-	end := n - len(mark)
-	if end < 0 {
-		end = 0
-	}
-	for end > 0 && !utf8.RuneStart(s[end]) {
-		end--
-	}
-	return s[:end] + mark
 }

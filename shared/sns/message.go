@@ -116,11 +116,11 @@ func Build(f *finding.Finding, region string) (subject, message string, err erro
 
 func build(f *finding.Finding, region string, lim limits) (string, error) {
 	g := *f
-	g.Description = cut(g.Description, lim.desc)
+	g.Description = finding.Truncate(g.Description, lim.desc)
 	if g.ProductFields != nil {
 		pf := make(map[string]string, len(g.ProductFields))
 		for k, v := range g.ProductFields {
-			pf[k] = cut(v, lim.field)
+			pf[k] = finding.Truncate(v, lim.field)
 		}
 		g.ProductFields = pf
 	}
@@ -175,7 +175,7 @@ func Chat(f *finding.Finding, region string) ChatNotification {
 		ID:      f.ID,
 		Content: ChatContent{
 			TextType:    "client-markdown",
-			Title:       cut(":rotating_light: "+f.Title, maxChatTitle),
+			Title:       finding.Truncate(":rotating_light: "+f.Title, maxChatTitle),
 			Description: d.String(),
 			NextSteps:   steps(f),
 		},
@@ -322,16 +322,4 @@ func Email(f *finding.Finding, region string) string {
 	}
 	b.WriteString("\nFinding in Security Hub:\n" + ConsoleURL(region, f.ID) + "\n\nFinding id: " + f.ID + "\n")
 	return b.String()
-}
-
-// cut shortens s to at most n bytes on a rune boundary, marking the cut.
-func cut(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	end := max(n-len("…"), 0)
-	for end > 0 && end < len(s) && s[end]&0xC0 == 0x80 {
-		end--
-	}
-	return s[:end] + "…"
 }
