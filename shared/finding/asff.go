@@ -17,6 +17,15 @@ const (
 	MaxRecommendation = 512
 )
 
+// What marks a finding as tidewatch's: its ProductName (and CompanyName),
+// the start of its GeneratorId (followed by the detector id), and the start
+// of the Note on a finding tidewatch suppressed (followed by the reason).
+const (
+	ProductName          = "tidewatch"
+	GeneratorPrefix      = "tidewatch/"
+	SuppressedNotePrefix = "Suppressed by tidewatch: "
+)
+
 // Product field keys every tidewatch finding carries.
 const (
 	FieldDetector       = "tidewatch/detector"

@@ -166,7 +166,7 @@ func (p *Pipeline) fold(id string, old []byte, sigs []*signal.Signal, now time.T
 		if ok, reason := sup.Suppressed(sigs[len(sigs)-1]); ok {
 			out.suppressed = true
 			out.f.Workflow = &finding.Workflow{Status: "SUPPRESSED"}
-			out.f.Note = &finding.Note{Text: "Suppressed by tidewatch: " + reason, UpdatedBy: "tidewatch", UpdatedAt: out.f.UpdatedAt}
+			out.f.Note = &finding.Note{Text: finding.SuppressedNotePrefix + reason, UpdatedBy: finding.ProductName, UpdatedAt: out.f.UpdatedAt}
 		}
 	}
 	return out, nil

@@ -193,7 +193,7 @@ func status(f *finding.Finding) string {
 
 // suppressionPrefix starts the note the pipeline writes on a suppressed
 // finding.
-const suppressionPrefix = "Suppressed by tidewatch: "
+const suppressionPrefix = finding.SuppressedNotePrefix
 
 // suppressionReason returns why f is suppressed: a tidewatch product
 // field about the suppression, else the finding's note.

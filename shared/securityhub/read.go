@@ -23,11 +23,11 @@ type Finder interface {
 var _ Finder = (*securityhub.Client)(nil)
 
 // Tidewatch's findings are those whose GeneratorId starts with
-// GeneratorPrefix and whose ProductName is ProductName (finding.New sets
-// both).
+// GeneratorPrefix and whose ProductName is ProductName, as finding.New
+// sets them.
 const (
-	GeneratorPrefix = "tidewatch/"
-	ProductName     = "tidewatch"
+	GeneratorPrefix = finding.GeneratorPrefix
+	ProductName     = finding.ProductName
 )
 
 // pageSize is the most findings GetFindings returns per call.
