@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+
+	"github.com/tidewatch/tidewatch/shared/flowlog"
 )
 
 // Context keys read by [PropsFromContext]. infra/README.md documents each
@@ -43,39 +45,22 @@ const (
 // FunctionNames lists the detector functions in a fixed order.
 var FunctionNames = []string{Flowlogs, Audit, Metrics}
 
-// FlowLogFields are the fields of the flow log format the stack creates:
-// every version 2–5 field in the order of the AWS field table, then the
-// version 7 ECS fields. pkt-srcaddr/pkt-dstaddr attribute traffic to pod IPs,
-// tcp-flags shows SYN-only scans, flow-direction and traffic-path tell egress
-// floods from inbound ones.
-var FlowLogFields = []string{
-	// v2
-	"version", "account-id", "interface-id", "srcaddr", "dstaddr", "srcport", "dstport",
-	"protocol", "packets", "bytes", "start", "end", "action", "log-status",
-	// v3
-	"vpc-id", "subnet-id", "instance-id", "tcp-flags", "type", "pkt-srcaddr", "pkt-dstaddr",
-	// v4
-	"region", "az-id", "sublocation-type", "sublocation-id",
-	// v5
-	"pkt-src-aws-service", "pkt-dst-aws-service", "flow-direction", "traffic-path",
-	// v7 (ECS)
-	"ecs-cluster-arn", "ecs-cluster-name", "ecs-container-instance-arn", "ecs-container-instance-id",
-	"ecs-container-id", "ecs-second-container-id", "ecs-service-name", "ecs-task-definition-arn",
-	"ecs-task-arn", "ecs-task-id",
-}
+// DefaultFlowLogFormat is the flow log format the stack creates, tidewatch's
+// recommended one (see flowlog.RecommendedFormat), as an EC2 flow log
+// LogFormat string ("${version} ${account-id} ..."). The flowlogs function
+// receives the same string in TIDEWATCH_FLOW_FORMAT because CloudWatch Logs
+// carries no header line to say which fields a record has.
+const DefaultFlowLogFormat = flowlog.RecommendedFormat
 
-// DefaultFlowLogFormat is [FlowLogFields] as an EC2 flow log LogFormat
-// string ("${version} ${account-id} ..."). The flowlogs function receives
-// the same string in TIDEWATCH_FLOW_FORMAT because CloudWatch Logs carries
-// no header line to say which fields a record has.
-var DefaultFlowLogFormat = formatString(FlowLogFields)
+// FlowLogFields are the field names of DefaultFlowLogFormat, in order.
+var FlowLogFields = mustFormat(DefaultFlowLogFormat).Names()
 
-func formatString(fields []string) string {
-	parts := make([]string, len(fields))
-	for i, f := range fields {
-		parts[i] = "${" + f + "}"
+func mustFormat(s string) flowlog.Format {
+	f, err := flowlog.ParseFormat(s)
+	if err != nil {
+		panic("stack: " + err.Error())
 	}
-	return strings.Join(parts, " ")
+	return f
 }
 
 // FunctionSettings size one detector function. Zero fields take the

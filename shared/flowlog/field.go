@@ -121,6 +121,20 @@ var DefaultFormat = Format{
 	mask: 1<<(FieldLogStatus+1) - 2,
 }
 
+// RecommendedFormat is the custom format tidewatch recommends, the one its
+// CDK stack creates and its sample events use: every field of versions 2
+// to 5 in the order of the AWS field table, then the version 7 ECS fields.
+// pkt-srcaddr and pkt-dstaddr attribute traffic to pod IPs, tcp-flags
+// shows SYN-only connections, flow-direction and traffic-path tell egress
+// from ingress, and the ECS fields name the task.
+const RecommendedFormat = "${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} " +
+	"${packets} ${bytes} ${start} ${end} ${action} ${log-status} " +
+	"${vpc-id} ${subnet-id} ${instance-id} ${tcp-flags} ${type} ${pkt-srcaddr} ${pkt-dstaddr} " +
+	"${region} ${az-id} ${sublocation-type} ${sublocation-id} " +
+	"${pkt-src-aws-service} ${pkt-dst-aws-service} ${flow-direction} ${traffic-path} " +
+	"${ecs-cluster-arn} ${ecs-cluster-name} ${ecs-container-instance-arn} ${ecs-container-instance-id} " +
+	"${ecs-container-id} ${ecs-second-container-id} ${ecs-service-name} ${ecs-task-definition-arn} ${ecs-task-arn} ${ecs-task-id}"
+
 // ParseFormat parses a format written the way AWS takes it
 // ("${version} ${account-id} ...") or the way an S3 file's header line
 // writes it ("version account-id ..."); the two spellings may be mixed.
@@ -159,6 +173,17 @@ func (f Format) orDefault() Format {
 // Fields returns the fields in record order.
 func (f Format) Fields() []Field {
 	return append([]Field(nil), f.orDefault().fields...)
+}
+
+// Names returns the field names in record order, as an S3 file's header
+// line writes them.
+func (f Format) Names() []string {
+	fields := f.orDefault().fields
+	out := make([]string, len(fields))
+	for i, x := range fields {
+		out[i] = x.String()
+	}
+	return out
 }
 
 // Len returns the number of fields of a record.

@@ -695,3 +695,24 @@ func BenchmarkParse(b *testing.B) {
 		}
 	}
 }
+
+// TestRecommendedFormat: the recommended format parses, names its fields
+// as a header line does, and carries every field tidewatch uses.
+func TestRecommendedFormat(t *testing.T) {
+	f, err := ParseFormat(RecommendedFormat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := f.Names()
+	if len(names) != 39 || names[0] != "version" || names[len(names)-1] != "ecs-task-id" {
+		t.Errorf("fields %v", names)
+	}
+	for _, x := range []Field{FieldPktSrcAddr, FieldPktDstAddr, FieldTCPFlags, FieldFlowDirection, FieldECSTaskID} {
+		if !f.Has(x) {
+			t.Errorf("no %s", x)
+		}
+	}
+	if again, err := ParseFormat(strings.Join(names, " ")); err != nil || again.String() != RecommendedFormat {
+		t.Errorf("header-line spelling gives %q, %v", again.String(), err)
+	}
+}

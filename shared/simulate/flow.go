@@ -6,19 +6,15 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"strings"
+
+	"github.com/tidewatch/tidewatch/shared/flowlog"
 )
 
-// FlowFormat is the custom log format of the simulated flow log: every
-// field of versions 2 to 5 and the version 7 ECS fields, in the order of
-// the AWS field table, written the way CreateFlowLogs takes it. Records
-// carry version 7.
-const FlowFormat = "${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} " +
-	"${packets} ${bytes} ${start} ${end} ${action} ${log-status} " +
-	"${vpc-id} ${subnet-id} ${instance-id} ${tcp-flags} ${type} ${pkt-srcaddr} ${pkt-dstaddr} " +
-	"${region} ${az-id} ${sublocation-type} ${sublocation-id} " +
-	"${pkt-src-aws-service} ${pkt-dst-aws-service} ${flow-direction} ${traffic-path} " +
-	"${ecs-cluster-arn} ${ecs-cluster-name} ${ecs-container-instance-arn} ${ecs-container-instance-id} " +
-	"${ecs-container-id} ${ecs-second-container-id} ${ecs-service-name} ${ecs-task-definition-arn} ${ecs-task-arn} ${ecs-task-id}"
+// FlowFormat is the custom log format of the simulated flow log, the one
+// tidewatch recommends (every field of versions 2 to 5 and the version 7
+// ECS fields), written the way CreateFlowLogs takes it. Records carry
+// version 7.
+const FlowFormat = flowlog.RecommendedFormat
 
 // FlowFields returns the field names of FlowFormat, as in an S3 file's
 // header line.
