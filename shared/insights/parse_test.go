@@ -475,21 +475,7 @@ func TestGolden(t *testing.T) {
 			}
 			got = append(got, '\n')
 			path := filepath.Join("testdata", "golden", strings.TrimSuffix(name, ".json")+".golden.json")
-			if goldenfile.Update() {
-				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, rerr := os.ReadFile(path)
-			if rerr != nil {
-				t.Fatalf("%v (run with -update to create it)", rerr)
-			}
-			if diff := cmp.Diff(string(want), string(got)); diff != "" {
-				t.Errorf("golden mismatch (-want +got), run with -update if intended:\n%s", diff)
-			}
+			goldenfile.Check(t, path, got)
 		})
 	}
 }
