@@ -47,5 +47,6 @@ start() {
 case "${1:-}" in
   start) start ;;
   stop) stop_server "$name" ;;
-  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+  running) running "$name" ;;
+  *) echo "usage: $0 start|stop|running" >&2; exit 2 ;;
 esac
