@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 
+	"github.com/tidewatch/tidewatch/shared/config"
 	"github.com/tidewatch/tidewatch/shared/flowlog"
 )
 
@@ -159,9 +160,7 @@ func (p *TidewatchStackProps) sizing(name string) *FunctionSettings {
 }
 
 var (
-	reAccount     = regexp.MustCompile(`^[0-9]{12}$`)
 	reVPC         = regexp.MustCompile(`^vpc-[0-9a-f]{8,17}$`)
-	reCluster     = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$`)
 	reLogGroup    = regexp.MustCompile(`^[A-Za-z0-9_/.#-]{1,512}$`)
 	reSlackID     = regexp.MustCompile(`^[A-Za-z0-9]{1,255}$`)
 	reDays        = regexp.MustCompile(`^[1-9][0-9]*d$`)
@@ -181,12 +180,12 @@ func PropsFromContext(get func(key string) any) (*TidewatchStackProps, error) {
 		valid func(string) bool
 		what  string
 	}{
-		{KeyEKSClusters, &p.EKSClusters, reCluster.MatchString, "a cluster name"},
-		{KeyECSClusters, &p.ECSClusters, reCluster.MatchString, "a cluster name"},
+		{KeyEKSClusters, &p.EKSClusters, config.ValidCluster, "a cluster name"},
+		{KeyECSClusters, &p.ECSClusters, config.ValidCluster, "a cluster name"},
 		{KeyFlowLogGroups, &p.FlowLogGroups, reLogGroup.MatchString, "a log group name"},
 		{KeyVPCIDs, &p.VPCIDs, reVPC.MatchString, "a VPC id (vpc-0123abcd...)"},
 		{KeyNotifyEmails, &p.NotifyEmails, validEmail, "an e-mail address"},
-		{KeyMemberAccounts, &p.MemberAccounts, reAccount.MatchString, "a 12-digit account id"},
+		{KeyMemberAccounts, &p.MemberAccounts, config.ValidAccount, "a 12-digit account id"},
 	}
 	for _, l := range lists {
 		v, err := List(get(l.key))

@@ -341,6 +341,12 @@ var (
 	fieldRE   = regexp.MustCompile(`^\$\{[a-z][a-z0-9-]*\}$`)
 )
 
+// ValidCluster reports whether s can name an EKS or ECS cluster.
+func ValidCluster(s string) bool { return clusterRE.MatchString(s) }
+
+// ValidAccount reports whether s is a 12-digit AWS account id.
+func ValidAccount(s string) bool { return accountRE.MatchString(s) }
+
 // What clusterRE and regionRE accept, for problems, in the file and in the
 // environment alike.
 const (
